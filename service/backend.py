@@ -1,0 +1,71 @@
+"""Redis connections and the queue, opened in the app's lifespan and kept on ``app.state``.
+
+Reads (status, results, ``?wait``) use ``redis.asyncio``; enqueue and cancel use rq's sync API
+in a thread. Both clients fail fast (short connect timeout, one quick retry) so a Redis outage
+answers 503 at once, and both reconnect by themselves on the next request when Redis is back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import redis
+import redis.asyncio
+from litestar import Litestar
+from litestar.datastructures import State
+from redis.backoff import NoBackoff
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from fazhi.settings import Settings
+from workers.jobstore import AsyncJobStore, JobStore
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+CONNECT_TIMEOUT_SECONDS = 2.0
+# Longer than the longest ?wait, so a waiting pub/sub read is never cut short.
+SOCKET_TIMEOUT_SECONDS = 40.0
+
+
+@dataclass
+class Backend:
+    settings: Settings
+    aredis: redis.asyncio.Redis
+    sredis: redis.Redis
+    queue: Queue
+    store: JobStore
+    astore: AsyncJobStore
+
+
+def open_backend(settings: Settings) -> Backend:
+    url = settings.redis_url or DEFAULT_REDIS_URL
+    common = {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, "socket_timeout": SOCKET_TIMEOUT_SECONDS}
+    aredis = redis.asyncio.Redis.from_url(url, retry=redis.asyncio.retry.Retry(NoBackoff(), 1), **common)
+    sredis = redis.Redis.from_url(url, retry=redis.retry.Retry(NoBackoff(), 1), **common)
+    return Backend(
+        settings=settings,
+        aredis=aredis,
+        sredis=sredis,
+        queue=Queue(settings.queue_name, connection=sredis, serializer=JSONSerializer),
+        store=JobStore(sredis, retention_seconds=settings.retention_seconds),
+        astore=AsyncJobStore(aredis),
+    )
+
+
+def lifespan(settings: Settings):
+    @asynccontextmanager
+    async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+        backend = open_backend(settings)
+        app.state.backend = backend
+        try:
+            yield
+        finally:
+            await backend.aredis.aclose()
+            backend.sredis.close()
+
+    return _lifespan
+
+
+def get_backend(state: State) -> Backend:
+    return state.backend

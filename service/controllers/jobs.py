@@ -1,0 +1,115 @@
+"""/v1/jobs: submit, read, wait for, fetch the result of, and cancel or delete parse jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.concurrency import sync_to_thread
+from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, QueryParameter
+
+from service.backend import Backend
+from service.errors import JobNotFinished, JobNotFound
+from service.jobviews import fetch, view, wait_for_end
+from service.openapi_docs import SubmitOperation, problems
+from service.schemas import JobCreated, JobDeleted, JobView
+from service.submit import enqueue, inspect, read_submission
+from workers.jobstore import Status
+from workers.pipeline.model import Result
+
+MAX_WAIT_SECONDS = 30
+
+
+class JobController(Controller):
+    path = "/v1/jobs"
+    tags = ["jobs"]
+
+    @post(
+        "/",
+        operation_id="submitJob",
+        operation_class=SubmitOperation,
+        status_code=202,
+        summary="Submit a report (JSON text, raw text, raw PDF or multipart file)",
+        response_headers=[ResponseHeader(name="Location", description="URL of the new job", documentation_only=True)],
+        responses=problems(400, 413, 415, 422, 503),
+    )
+    async def submit(
+        self,
+        request: Request,
+        backend: NamedDependency[Backend],
+        filename: Annotated[str | None, QueryParameter(name="filename", description="Name of the document, for raw bodies", max_length=1024)] = None,
+    ) -> Response[JobCreated]:
+        submission = await read_submission(request, filename)
+        media_type = await sync_to_thread(inspect, submission.data, backend.settings)
+        record = await sync_to_thread(enqueue, backend, submission.data, media_type, submission.filename)
+        body = JobCreated(id=record.id, status=record.status.value, created_at=record.created_at)
+        return Response(body, status_code=202, headers={"Location": f"{self.path}/{record.id}"})
+
+    @get(
+        "/{job_id:str}",
+        operation_id="getJob",
+        summary="Job status, progress and error; ?wait=N holds until the job ends or N seconds pass",
+        responses=problems(400, 404, 503),
+    )
+    async def read(
+        self,
+        backend: NamedDependency[Backend],
+        job_id: FromPath[str],
+        wait: Annotated[int, QueryParameter(name="wait", ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for the job to end (0-30)")] = 0,
+    ) -> JobView:
+        record = await wait_for_end(backend.aredis, backend.astore, job_id, wait)
+        return view(record)
+
+    @get(
+        "/{job_id:str}/result",
+        operation_id="getJobResult",
+        summary="The extraction result of a succeeded job",
+        responses={200: ResponseSpec(data_container=Result, description="The result", generate_examples=False), **problems(404, 409, 503)},
+    )
+    async def result(self, backend: NamedDependency[Backend], job_id: FromPath[str]) -> Response[bytes]:
+        record = await fetch(backend.astore, job_id)
+        if record.status != Status.SUCCEEDED:
+            raise JobNotFinished(f"the job is {record.status.value}; a result exists only once it has succeeded", view(record))
+        data = await backend.astore.result(job_id)
+        if data is None:
+            raise JobNotFound(f"the result of job {job_id!r} has expired")
+        return Response(data, media_type="application/json")
+
+    @delete(
+        "/{job_id:str}",
+        operation_id="deleteJob",
+        status_code=200,
+        summary="Cancel a queued or running job, or delete a finished one with its result",
+        responses=problems(404, 503),
+    )
+    async def remove(self, backend: NamedDependency[Backend], job_id: FromPath[str]) -> JobDeleted:
+        record = await fetch(backend.astore, job_id)
+        return await sync_to_thread(_cancel_or_delete, backend, record.id, record.status)
+
+
+def _cancel_or_delete(backend: Backend, job_id: str, status: Status) -> JobDeleted:
+    from rq.command import send_stop_job_command
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+    from rq.job import Job
+
+    if status in (Status.QUEUED, Status.RUNNING):
+        applied, before = backend.store.cancel(job_id)
+        if applied:
+            try:
+                if before == Status.QUEUED:
+                    Job.fetch(job_id, connection=backend.sredis, serializer=backend.queue.serializer).cancel()
+                else:
+                    # A forking worker kills its horse; SimpleWorker stops at the job's next progress report.
+                    send_stop_job_command(backend.sredis, job_id, serializer=backend.queue.serializer)
+            except (NoSuchJobError, InvalidJobOperation):
+                pass
+            return JobDeleted(id=job_id, status=Status.CANCELED.value, deleted=False)
+        if before is None:
+            raise JobNotFound(f"no job with id {job_id!r}")
+        status = before  # it ended meanwhile: delete it like any finished job
+    backend.store.delete(job_id)
+    return JobDeleted(id=job_id, status=status.value, deleted=True)
+

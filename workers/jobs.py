@@ -1,0 +1,107 @@
+"""The RQ job: parse one submitted document. RQ passes only the job id (JSON serializer).
+
+Everything the job knows and reports goes through ``JobStore``; the job never raises to RQ,
+so one bad document cannot put a worker into RQ's failure paths. Cancellation is cooperative:
+each progress report asks the store whether the job is still running (``SimpleWorker`` runs
+jobs in-process, so rq's stop-job command has no work horse to kill).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import msgspec
+import redis
+
+from fazhi.settings import Settings, get_settings
+from workers.errors import FazhiError, ParseTimeout
+from workers.jobstore import JobStore
+
+log = logging.getLogger(__name__)
+
+_encoder = msgspec.json.Encoder()
+_state: dict[str, object] = {}
+
+
+class JobCanceled(Exception):
+    """The record left 'running' (canceled or deleted) while the job was working."""
+
+
+def configure(settings: Settings, connection: redis.Redis) -> None:
+    """Called once by ``run_worker`` so jobs reuse the worker's connection and settings."""
+    _state["settings"] = settings
+    _state["store"] = JobStore(connection, retention_seconds=settings.retention_seconds)
+
+
+def _context() -> tuple[Settings, JobStore]:
+    if "store" not in _state:
+        from rq import get_current_job
+
+        settings = get_settings()
+        configure(settings, get_current_job().connection)
+    return _state["settings"], _state["store"]  # type: ignore[return-value]
+
+
+def parse_job(job_id: str) -> None:
+    settings, store = _context()
+    if not store.start(job_id):
+        log.info("job %s is no longer queued; skipped", job_id)
+        return
+    try:
+        result = _parse(job_id, settings, store)
+    except JobCanceled:
+        log.info("job %s canceled while running", job_id)
+        return
+    except FazhiError as exc:
+        store.fail(job_id, exc.code, exc.message, exc.retryable)
+        return
+    except Exception as exc:  # noqa: BLE001 - a job must end in a recorded status, never crash the worker
+        if _is_timeout(exc):
+            err = ParseTimeout(f"the job ran longer than {settings.job_timeout_seconds} s")
+            store.fail(job_id, err.code, err.message, err.retryable)
+        else:
+            log.exception("job %s failed unexpectedly", job_id)
+            store.fail(job_id, "internal", f"internal error ({type(exc).__name__}); the failure was logged", True)
+        return
+    if not store.succeed(job_id, result):
+        log.info("job %s finished after it was canceled; result dropped", job_id)
+
+
+def _parse(job_id: str, settings: Settings, store: JobStore) -> bytes:
+    from workers.ingest import read_document
+    from workers.pipeline.runner import extract
+
+    record = store.get(job_id)
+    data = store.load_input(job_id)
+    if record is None or data is None:
+        raise JobCanceled(job_id)
+
+    def on_page(done: int, total: int) -> None:
+        if not store.progress(job_id, stage="ingest", pages_done=done, pages_total=total):
+            raise JobCanceled(job_id)
+
+    def on_stage(stage: str) -> None:
+        if not store.progress(job_id, stage=stage):
+            raise JobCanceled(job_id)
+
+    on_stage("ingest")
+    raw = read_document(data, record.media_type, settings=settings, on_page=on_page)
+    result = extract(
+        raw,
+        sha256=record.sha256 or hashlib.sha256(data).hexdigest(),
+        filename=record.filename,
+        progress=on_stage,
+    )
+    return _encoder.encode(result)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    from rq.timeouts import JobTimeoutException
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, JobTimeoutException):
+            return True
+        seen = seen.__cause__
+    return False
