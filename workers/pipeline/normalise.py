@@ -1,17 +1,121 @@
-"""Stage 'normalise' (placeholder: identity map until implemented)."""
+"""Stage 'normalise': raw text → canonical ``Doc.text`` with an exact map back to raw offsets.
+
+Steps, each linear in the text length:
+
+1. fold characters (width, spaces, line ends, invisibles; ``normalise_fold``);
+2. split into lines, strip them, cut inline spam, drop PDF spaces inside CJK/digit runs;
+3. drop page chrome: page numbers, watermark lines, repeated running headers/footers;
+4. re-join lines broken mid-sentence or mid-number, never onto a heading or enumerator;
+5. join paragraphs with a single ``\\n``.
+
+``Doc.to_raw[i]`` is the raw index of canonical character i (a joining line break maps to the
+raw line break it replaces); ``to_raw[len(text)] == len(raw.text)``. It is non-decreasing.
+For PDF input ``Doc.pages`` gives each page's canonical span. Policy: ``normalise_text.toml``.
+
+RETURNS: the Doc with ``text``, ``to_raw`` and ``pages`` assigned.
+"""
 
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 
-from workers.pipeline.model import Doc
+from workers.pipeline.model import Doc, PageInfo, RawText
+from workers.pipeline.normalise_fold import fold
+from workers.pipeline.normalise_lines import (
+    Line,
+    Rules,
+    clean_line,
+    drop_chrome,
+    drop_running,
+    glue,
+    rules,
+    should_join,
+    wrap_length,
+)
 
 NAME = "normalise"
 REQUIRES = ("raw",)
 ASSIGNS = ("text", "to_raw", "pages")
 
 
+def warm() -> None:
+    rules()
+
+
 def run(doc: Doc) -> Doc:
-    doc.text = doc.raw.text
-    doc.to_raw = array("i", range(len(doc.text) + 1))
+    text, to_raw = normalise_text(doc.raw)
+    doc.text, doc.to_raw = text, to_raw
+    doc.pages = _pages(doc.raw, to_raw) if doc.raw.pages is not None else None
     return doc
+
+
+def normalise_text(raw: RawText) -> tuple[str, array]:
+    """Return (canonical text, to_raw map) for ``raw``."""
+    r = rules()
+    folded, fold_map = fold(raw.text)
+    page_of = _page_lookup(raw, fold_map)
+    cleaned: list[Line | None] = []  # None: a blank line
+    pos = 0
+    n = len(folded)
+    while pos <= n:
+        brk = folded.find("\n", pos)
+        if brk < 0:
+            brk = n
+        line = clean_line(Line(folded[pos:brk], range(pos, brk), brk), r) if brk > pos else None
+        if line is not None and line.text:
+            if page_of is not None:
+                line.page = page_of(line.idx[0])
+            cleaned.append(line)
+        else:
+            cleaned.append(None)
+        pos = brk + 1
+    lines = drop_chrome(cleaned, r, pdf=page_of is not None)
+    lines = drop_running(lines, r, len(raw.pages) if raw.pages is not None else None)
+    out_text, out_idx = _join(lines, r)
+    to_raw = array("i", [fold_map[i] for i in out_idx])
+    to_raw.append(len(raw.text))
+    return out_text, to_raw
+
+
+def _join(lines: list[Line], r: Rules) -> tuple[str, list[int]]:
+    wrap = wrap_length(lines, r)
+    parts: list[str] = []
+    idx: list[int] = []
+    prev: Line | None = None
+    for line in lines:
+        if prev is not None:
+            sep = glue(prev.text, line.text) if should_join(prev.text, line.text, wrap, r) else "\n"
+            if sep:
+                parts.append(sep)
+                idx.append(prev.brk)  # the separator stands where the raw line break was
+        parts.append(line.text)
+        idx.extend(line.idx)
+        prev = line
+    return "".join(parts), idx
+
+
+def _page_lookup(raw: RawText, fold_map: list[int]):
+    """Function folded index → 0-based page, or None for text input."""
+    if raw.pages is None:
+        return None
+    if raw.char_page is not None and len(raw.char_page) == len(raw.text):
+        cp = raw.char_page
+        return lambda i: int(cp[fold_map[i]])
+    starts = [p.raw_start for p in raw.pages]
+    return lambda i: max(0, bisect_left(starts, fold_map[i] + 1) - 1)
+
+
+def _pages(raw: RawText, to_raw: array) -> list[PageInfo]:
+    out: list[PageInfo] = []
+    for p in raw.pages or ():
+        out.append(
+            PageInfo(
+                page=p.number,
+                text_source=p.text_source,
+                quality=p.quality,
+                start=bisect_left(to_raw, p.raw_start),
+                end=bisect_left(to_raw, p.raw_end),
+            )
+        )
+    return out

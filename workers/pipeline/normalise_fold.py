@@ -1,0 +1,64 @@
+"""Character-level folding for the normalise stage: width, spaces, line ends, invisibles.
+
+``fold(raw)`` returns the folded string and, for each of its characters, the index of the raw
+character it came from. Every mapping is one raw character to zero or one folded character,
+so the index list is strictly increasing. See ``workers/data/normalise_text.toml`` for the
+canonical-text policy.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+# Characters removed outright: zero-width marks, BOM, soft hyphen, word joiner.
+_DROP = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+# Line separators other than \n.
+_LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_DOT_BETWEEN_DIGITS = re.compile(r"(?<=\d)．(?=\d)")
+_DELETE = re.compile("[" + _DROP + "]|\r(?=\n)")
+
+
+@cache
+def _table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for cp in range(0xFF10, 0xFF1A):  # ０-９
+        table[cp] = chr(cp - 0xFEE0)
+    for cp in list(range(0xFF21, 0xFF3B)) + list(range(0xFF41, 0xFF5B)):  # Ａ-Ｚ ａ-ｚ
+        table[cp] = chr(cp - 0xFEE0)
+    table[0xFF05] = "%"  # ％
+    # Kangxi radicals and compatibility ideographs come from broken PDF font maps.
+    for cp in list(range(0x2F00, 0x2FD6)) + list(range(0xF900, 0xFADA)):
+        folded = unicodedata.normalize("NFKC", chr(cp))
+        if len(folded) == 1:
+            table[cp] = folded
+    for ch in "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t":
+        table[ord(ch)] = " "
+    for ch in _LINE_BREAKS + "\r":
+        table[ord(ch)] = "\n"
+    return table
+
+
+def fold(raw: str) -> tuple[str, list[int]]:
+    """Fold ``raw``; return (folded text, raw index of each folded character)."""
+    # Deletions first, on the raw string, so the index map is built in one pass.
+    pieces: list[str] = []
+    index: list[int] = []
+    pos = 0
+    for m in _DELETE.finditer(raw):
+        if m.start() > pos:
+            pieces.append(raw[pos : m.start()])
+            index.extend(range(pos, m.start()))
+        pos = m.end()
+    if pos == 0:
+        kept = raw
+        index = list(range(len(raw)))
+    else:
+        pieces.append(raw[pos:])
+        index.extend(range(pos, len(raw)))
+        kept = "".join(pieces)
+    # Every remaining change is one character for one character, so `index` stays valid.
+    text = kept.translate(_table())
+    text = _DOT_BETWEEN_DIGITS.sub(".", text)
+    return text, index

@@ -1,0 +1,292 @@
+"""Line-level cleaning for the normalise stage: spaces, page chrome, re-joining broken lines.
+
+A ``Line`` carries its text and, per character, the index into the folded text it came from,
+so that every deletion keeps the offset map exact. Rules and patterns live in
+``workers/data/normalise_text.toml`` and ``normalise_chrome.toml``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from workers.data import load_toml
+
+_SPACES = re.compile(r" +")
+_DIGITS = re.compile(r"\d+")
+_LATIN = re.compile(r"[A-Za-z]")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+# A line ending in digits glued to CJK text (not a table cell "2020 25 31", not a time "14:14").
+_SPLIT_NUMBER = re.compile(r"[\u3400-\u9fff]\d+$")
+
+
+@dataclass(slots=True)
+class Line:
+    text: str
+    idx: Sequence[int]  # folded-text index of each character
+    brk: int  # folded-text index of the line break that ends the line
+    page: int | None = None  # 0-based PDF page
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    terminal: frozenset[str]
+    closers: str
+    enumerator: re.Pattern[str]
+    heading_max: int
+    prose_marks: frozenset[str]
+    sentence_marks: frozenset[str]
+    wrap_share: float
+    wrap_quantile: float
+    wrap_max: int
+    heading_tail_share: float
+    continuation_starts: frozenset[str]
+    standalone_end: re.Pattern[str]
+    after_digit: frozenset[str]
+    keep_space_before: re.Pattern[str]
+    spaced_share: float
+    bullet: re.Pattern[str]
+    page_number: re.Pattern[str]
+    bare_page_number: re.Pattern[str]
+    spam_line: re.Pattern[str]
+    spam_line_max: int
+    spam_inline: re.Pattern[str]
+    running_max: int
+    running_min_text: int
+    running_page_share: float
+    running_edge: int
+
+
+@cache
+def rules() -> Rules:
+    text = load_toml("normalise_text.toml")
+    chrome = load_toml("normalise_chrome.toml")
+    running = chrome["running"]
+    return Rules(
+        terminal=frozenset(text["terminal"]),
+        closers=text["closers"],
+        enumerator=re.compile("(?:" + "|".join(text["enumerator_starts"]) + ")"),
+        heading_max=text["heading_max_chars"],
+        prose_marks=frozenset(text["prose_marks"]),
+        sentence_marks=frozenset("。！？；;!?"),
+        wrap_share=text["wrap_share"],
+        wrap_quantile=text["wrap_quantile"],
+        wrap_max=text["wrap_max"],
+        heading_tail_share=text["heading_tail_share"],
+        continuation_starts=frozenset(text["continuation_starts"]),
+        standalone_end=re.compile(text["standalone_end"]),
+        spaced_share=text["spaced_line_share"],
+        after_digit=frozenset(text["after_digit_continuations"]),
+        keep_space_before=re.compile("(?:" + "|".join(map(re.escape, text["keep_space_before"])) + ")"),
+        bullet=re.compile(text["line_bullet"]),
+        page_number=re.compile("(?:" + "|".join(chrome["page_number_lines"]) + ")"),
+        bare_page_number=re.compile(chrome["bare_page_number"]),
+        spam_line=re.compile("(?:" + "|".join(chrome["spam_lines"]) + ")"),
+        spam_line_max=chrome["spam_line_max_chars"],
+        spam_inline=re.compile("(?:" + "|".join(chrome["spam_inline"]) + ")"),
+        running_max=running["max_chars"],
+        running_min_text=running["min_repeats_text"],
+        running_page_share=running["min_page_share"],
+        running_edge=running["edge_lines"],
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Within a line
+# ------------------------------------------------------------------------------------------
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+def clean_line(line: Line, r: Rules) -> Line:
+    """Strip the line, cut bullets and inline spam, then drop PDF spaces between CJK/digits."""
+    s = line.text
+    lead = len(s) - len(s.lstrip())
+    trail = len(s.rstrip())
+    cuts: list[tuple[int, int]] = []
+    m = r.bullet.match(s, lead)
+    if m and m.end() < trail and not r.page_number.fullmatch(s, lead, trail):
+        lead = m.end()
+    cuts.append((0, lead))
+    cuts.extend(m.span() for m in r.spam_inline.finditer(s, lead, trail))
+    cuts.append((trail, len(s)))
+    line = _cut(line, cuts)
+    s = line.text
+    if s != s.strip():  # spam cut at an edge
+        lead = len(s) - len(s.lstrip())
+        line = _cut(line, [(0, lead), (len(s.rstrip()), len(s))])
+        s = line.text
+    spaces: list[tuple[int, int]] = []
+    spaced_out = s.count(" ") >= r.spaced_share * len(s)
+    for m in _SPACES.finditer(s):
+        a, b = m.span()
+        left, right = s[a - 1], s[b]
+        if _is_latin(left) or _is_latin(right):
+            continue
+        if left.isdigit() and right.isdigit() and not spaced_out:
+            continue  # "2023-03-22 14:14"
+        if r.keep_space_before.match(s, b) or (b - a > 1 and not (left.isdigit() or right.isdigit())):
+            # a field label follows, or a wide gap separates fields ("副县长  李明华"): one space
+            spaces.append((a + 1, b))
+            continue
+        spaces.append((a, b))
+    return _cut(line, spaces)
+
+
+def _cut(line: Line, cuts: list[tuple[int, int]]) -> Line:
+    """The line without the (sorted, possibly overlapping or empty) spans in ``cuts``."""
+    cuts = [c for c in cuts if c[1] > c[0]]
+    if not cuts:
+        return line
+    s = line.text
+    keep_text: list[str] = []
+    keep_idx: list[int] = []
+    pos = 0
+    for a, b in sorted(cuts):
+        if a > pos:
+            keep_text.append(s[pos:a])
+            keep_idx.extend(line.idx[pos:a])
+        pos = max(pos, b)
+    if pos < len(s):
+        keep_text.append(s[pos:])
+        keep_idx.extend(line.idx[pos:])
+    return Line("".join(keep_text), keep_idx, line.brk, line.page)
+
+
+# ------------------------------------------------------------------------------------------
+# Page chrome
+# ------------------------------------------------------------------------------------------
+
+
+def is_chrome(text: str, r: Rules) -> bool:
+    if r.page_number.fullmatch(text):
+        return True
+    return (
+        len(text) <= r.spam_line_max
+        and ".gov.cn" not in text
+        and r.spam_line.fullmatch(text) is not None
+        and r.keep_space_before.search(text) is None
+    )
+
+
+def drop_chrome(lines: list[Line | None], r: Rules, pdf: bool) -> list[Line]:
+    """Content lines of ``lines`` (None marks a blank line) without page chrome."""
+    out: list[Line] = []
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        if line is None or is_chrome(line.text, r):
+            continue
+        if r.bare_page_number.fullmatch(line.text):
+            before = lines[i - 1] if i > 0 else None
+            after = lines[i + 1] if i < last else None
+            if pdf:
+                at_edge = (before is None or before.page != line.page) or (after is None or after.page != line.page)
+            else:
+                at_edge = before is None and after is None
+            if at_edge:
+                continue
+        out.append(line)
+    return out
+
+
+def _running_key(text: str, r: Rules) -> str | None:
+    if len(text) > r.running_max or r.enumerator.match(text) or _ends_sentence(text, r):
+        return None
+    return _DIGITS.sub("#", text)
+
+
+def drop_running(lines: list[Line], r: Rules, n_pages: int | None) -> list[Line]:
+    """Drop repeated header/footer lines, keeping each one's first occurrence."""
+    keys = [_running_key(line.text, r) for line in lines]
+    drop: set[str] = set()
+    if n_pages is None:
+        counts = Counter(k for k in keys if k is not None)
+        drop = {k for k, c in counts.items() if c >= r.running_min_text}
+    elif n_pages >= 2:
+        by_page: dict[int, list[int]] = defaultdict(list)
+        for i, line in enumerate(lines):
+            if line.page is not None:
+                by_page[line.page].append(i)
+        pages_with: dict[str, set[int]] = defaultdict(set)
+        for page, members in by_page.items():
+            edge = members[: r.running_edge] + members[-r.running_edge :]
+            for i in edge:
+                if keys[i] is not None:
+                    pages_with[keys[i]].add(page)
+        need = max(2, math.ceil(r.running_page_share * n_pages))
+        drop = {k for k, pages in pages_with.items() if len(pages) >= need}
+    if not drop:
+        return lines
+    seen: set[str] = set()
+    out: list[Line] = []
+    for line, key in zip(lines, keys):
+        if key in drop:
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(line)
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Re-joining lines
+# ------------------------------------------------------------------------------------------
+
+
+def _ends_sentence(text: str, r: Rules) -> bool:
+    t = text.rstrip(r.closers)
+    return bool(t) and t[-1] in r.terminal
+
+
+def is_heading(text: str, r: Rules) -> bool:
+    return (
+        len(text) <= r.heading_max
+        and r.enumerator.match(text) is not None
+        and not any(ch in r.sentence_marks for ch in text)
+    )
+
+
+def wrap_length(lines: list[Line], r: Rules) -> int | None:
+    """Typical full line length of a hard-wrapped document, or None for one-line paragraphs."""
+    lengths = sorted(len(line.text) for line in lines)
+    if len(lengths) < 5:
+        return None
+    q = lengths[min(len(lengths) - 1, int(r.wrap_quantile * len(lengths)))]
+    return q if q <= r.wrap_max else None
+
+
+def should_join(prev: str, nxt: str, wrap: int | None, r: Rules) -> bool:
+    """Whether ``nxt`` continues the sentence that ``prev`` broke off."""
+    if nxt[0] in r.continuation_starts:
+        return True  # "…向社会公布⏎。": a line cannot start with closing punctuation
+    if _ends_sentence(prev, r) or r.enumerator.match(nxt):
+        return False
+    if is_heading(prev, r):
+        # a long heading wrapped onto a short tail line ("…规范化程序化⏎法治化")
+        return (
+            wrap is not None
+            and len(prev) >= r.wrap_share * wrap
+            and len(nxt) < r.heading_tail_share * wrap
+            and not any(ch in r.sentence_marks or ch in r.prose_marks for ch in nxt)
+        )
+    if _SPLIT_NUMBER.search(prev) and nxt[0].isdigit():
+        return True  # "受理审批服务事项23⏎856件": one number broken over two lines
+    if prev[-1].isdigit() and nxt[0] in r.after_digit:
+        return True  # "2021年9月4⏎日", "受理23⏎件"
+    if any(ch in r.prose_marks for ch in prev):
+        return True
+    return wrap is not None and len(prev) >= r.wrap_share * wrap and not r.standalone_end.search(prev)
+
+
+def glue(prev: str, nxt: str) -> str:
+    """What replaces the line break when two lines are joined."""
+    a, b = prev[-1], nxt[0]
+    if _ALNUM.match(a) and _ALNUM.match(b) and (_LATIN.match(a) or _LATIN.match(b)):
+        return " "
+    return ""
