@@ -1,0 +1,81 @@
+"""Values that take their id from a neighbouring figure rather than from keywords.
+
+Two shapes recur in reports:
+
+* a change right after a figure: "罚没款3.18亿元，同比增长12.7%" (the change is fines_amount);
+* a bare rate after the figures it qualifies: "受理热线工单8615件，办结率、满意率均为100%",
+  or, with 分别, one rate per figure in order: "办理人大代表建议158件、政协提案201件，满意率分别为
+  98.7%、99.0%".
+
+Both only apply when the value's own clause names nothing itself; otherwise keyword scoring
+decides. Returns the indicator to copy the id from, or None.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+from workers.pipeline.indicators_hits import Hit
+from workers.pipeline.indicators_match import Matcher
+from workers.pipeline.indicators_window import Window
+from workers.pipeline.model import Indicator
+
+Done = tuple[int, int, Indicator]  # (number_start, clause_start, indicator) of earlier values
+
+
+def _names_something(hits: list[Hit], hit_starts: list[int], start: int, end: int) -> bool:
+    """Whether a keyword or a named rate lies in ``[start, end)``."""
+    lo = bisect.bisect_left(hit_starts, start)
+    for hit in hits[lo:]:
+        if hit.start >= end:
+            break
+        if hit.end <= end and hit.names():
+            return True
+    return False
+
+
+def _has_rate_word(hits: list[Hit], hit_starts: list[int], start: int, end: int) -> bool:
+    lo = bisect.bisect_left(hit_starts, start)
+    return any(h.generic_rate for h in hits[lo:] if h.start < end)
+
+
+def inherit(
+    matcher: Matcher,
+    text: str,
+    hits: list[Hit],
+    hit_starts: list[int],
+    win: Window,
+    *,
+    is_rate: bool,
+    done: list[Done],
+    rate_numbers: list[int],
+) -> Indicator | None:
+    """The earlier indicator this value belongs to, if it is a change or a bare rate.
+
+    ``done`` holds the values already decided, in text order; ``rate_numbers`` the number
+    positions of the rate values in this value's clause (for 分别).
+    """
+    earlier = [d for d in done if d[0] >= win.statement_start and d[0] < win.clause_start]
+    if matcher.is_change(text, win):
+        same = [d for d in done if win.sentence_start <= d[0] < win.number_start]
+        if not same or _names_something(hits, hit_starts, win.before_start, win.number_start):
+            return None
+        return same[-1][2]
+    if not is_rate or not earlier:
+        return None
+    if _names_something(hits, hit_starts, win.clause_start, win.number_start):
+        return None
+    if not _has_rate_word(hits, hit_starts, win.clause_start, win.number_start):
+        return None  # "压缩至法定时限的45%左右" is no rate of the figures before it
+    # The figures of the nearest earlier clause that has any.
+    last_clause = earlier[-1][1]
+    group = [d[2] for d in earlier if d[1] == last_clause and d[2].unit not in matcher.rate_units]
+    if not group:
+        return None
+    ids = [ind.id for ind in group]
+    if "分别" in text[win.clause_start : win.clause_end]:
+        if len(group) == len(rate_numbers) and win.number_start in rate_numbers:
+            return group[rate_numbers.index(win.number_start)]
+    if len(set(ids)) == 1 and ids[0] is not None:
+        return group[-1]
+    return None
