@@ -34,9 +34,11 @@ def check_map(raw: str, text: str, to_raw: array) -> None:
         if ch == src:
             continue
         if ch in "\n ":  # a line break / joiner stands on a raw line break or space
-            assert src in "\r\n\x0c\u2028\u2029 \t\u3000\u00a0", (i, ch, src)
+            assert src in "\r\n\x0c\u2028\u2029 \t\u3000\u00a0|", (i, ch, src)  # | separates table cells
         else:
-            assert unicodedata.normalize("NFKC", src) == ch or (src, ch) in {("．", "."), ("％", "%")}, (i, ch, src)
+            assert (
+                unicodedata.normalize("NFKC", src) == ch or (src, ch) in {("．", "."), ("％", "%")} or src == "&"
+            ), (i, ch, src)  # an HTML character reference maps to its "&"
 
 
 # ------------------------------------------------------------------------------------------
@@ -305,3 +307,75 @@ def test_normalise_keeps_bare_numbers_that_are_not_page_numbers():
     # a table copied cell by cell: lone numbers between text lines are data
     raw = "行政复议收案\n12\n行政诉讼收案\n5\n\n3\n\n以上为全年数据。"
     assert norm(raw).split("\n") == ["行政复议收案", "12", "行政诉讼收案", "5", "以上为全年数据。"]
+
+
+# ------------------------------------------------------------------------------------------
+# Held-out generalisation fixes (tests/heldout)
+# ------------------------------------------------------------------------------------------
+
+
+def test_normalise_keeps_one_space_per_tab_between_table_cells():
+    raw = "项目\t2022年\t2023年\t同比\n执法检查（次）\t1862\t2140\t+14.9%\n类别\t\t件数\n行政复议\t3"
+    text, to_raw = normalise_text(RawText(text=raw, media_type="text/plain"))
+    assert text.split("\n") == ["项目 2022年 2023年 同比", "执法检查（次） 1862 2140 +14.9%", "类别 件数", "行政复议 3"]
+    check_map(raw, text, to_raw)
+
+
+def test_normalise_drops_a_running_header_repeated_once_at_a_page_break():
+    # a two-page Word export: the title comes back as the page-2 header right after "- 1 -",
+    # and the number it interrupts ("38⏎…⏎6件") is whole again
+    head = "万年县人民政府关于2018年度法治政府建设情况的报告"
+    body = "全年办理法律援助案件，为受援人挽回经济损失，受理行政复议申请共计案件38"
+    raw = f"{head}\n上饶市人民政府：\n{body}\n\n- 1 -\n\n{head}\n6件，均已办结。\n"
+    lines = norm(raw).split("\n")
+    assert lines == [head, "上饶市人民政府：", body + "6件，均已办结。"]
+
+
+def test_normalise_keeps_a_repeated_line_that_is_not_at_a_page_break():
+    raw = "一、工作情况\n加强组织领导\n开展专题学习。\n二、下步打算\n加强组织领导\n完善制度。"
+    assert norm(raw).count("加强组织领导") == 2
+
+
+def test_normalise_reads_markdown_headings_bold_and_pipe_tables():
+    raw = (
+        "XX县人民政府2023年度法治政府建设情况报告\n"
+        "## 一、主要举措和成效\n"
+        "**（一）加强组织领导。**全年研究法治工作5次。\n"
+        "| 项目 | 2022年 | 2023年 |\n|---|:---:|---:|\n| 执法检查（次） | 1862 | 2140 |\n"
+        "**二、存在的不足**\n执法力量不足。\n"
+    )
+    text, to_raw = normalise_text(RawText(text=raw, media_type="text/plain"))
+    assert text.split("\n") == [
+        "XX县人民政府2023年度法治政府建设情况报告",
+        "一、主要举措和成效",
+        "（一）加强组织领导。全年研究法治工作5次。",
+        "项目 2022年 2023年",
+        "执法检查（次） 1862 2140",
+        "二、存在的不足",
+        "执法力量不足。",
+    ]
+    check_map(raw, text, to_raw)
+
+
+def test_normalise_table_rows_are_never_joined_in_a_short_line_document():
+    raw = "全年情况如下。\n项目\t2022年\t2023年\n收案（件）\t12\t15\n结案（件）\t11\t14\n以上为全年数据。\n"
+    assert norm(raw).split("\n") == ["全年情况如下。", "项目 2022年 2023年", "收案（件） 12 15", "结案（件） 11 14", "以上为全年数据。"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ("全年办理案件12&nbsp;件，&ldquo;一网通办&rdquo;率达90%。", "全年办理案件12件，“一网通办”率达90%。"),
+        ("受理&#20108;十件&amp;次", "受理二十件&次"),
+        ("A&B公司 &foo; 共5件", "A&B公司&foo;共5件"),  # not a character reference: kept
+    ],
+)
+def test_normalise_decodes_html_character_references(raw, want):
+    text, to_raw = normalise_text(RawText(text=raw, media_type="text/plain"))
+    assert text == want
+    check_map(raw, text, to_raw)
+
+
+def test_normalise_keeps_a_signature_that_repeats_the_first_line_before_the_last_page_number():
+    raw = "XX县人民政府\n关于2023年度法治政府建设情况的报告\n全年开展学法5次。\nXX县人民政府\n\n- 2 -\n"
+    assert norm(raw).split("\n")[-1] == "XX县人民政府"

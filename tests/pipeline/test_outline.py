@@ -339,3 +339,38 @@ def test_outline_combined_heading_with_part_children():
 def test_outline_inline_list_on_one_line_is_not_a_heading():
     doc = run("报告\n一、存在的问题\n1.队伍弱。2.经费少。\n二、下一步打算\n正文。\n")
     assert [h.label for h in doc.outline] == ["一、", "二、"]
+
+
+# ------------------------------------------------------------ held-out generalisation fixes
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        # a part's keyword as the object of a measure's verb names a measure
+        ("聚焦短板弱项，深化“放管服”改革", None),
+        ("补齐基层执法差距，推进严格规范公正文明执法", None),
+        ("着眼下一步发展，推进制度建设", None),
+        ("解决群众反映的突出问题，提升执法质效", None),
+        # ... but not in another clause, and never for responsibility
+        ("针对存在的问题，下一步工作打算", "plans"),
+        ("坚持党的领导，压实法治建设第一责任人责任", "responsibility"),
+        ("存在的不足和原因", "shortcomings"),
+        ("存在的困难", "shortcomings"),
+        ("存在问题及改进措施", "shortcomings+plans"),
+    ],
+)
+def test_outline_keywords_as_objects_of_measure_verbs(title, kind):
+    assert classify(title) == kind
+
+
+def test_outline_action_headings_with_part_words_stay_measures():
+    doc = run(
+        "XX县人民政府2022年法治政府建设情况报告\n市政府：\n2022年，我县法治政府建设取得新成效，现报告如下。\n"
+        "一、聚焦短板弱项，深化“放管服”改革\n取消审批事项12项。\n"
+        "二、着眼长远发展，健全依法行政制度体系\n制发规范性文件5件。\n"
+        "三、补齐基层执法差距，推进严格规范公正文明执法\n办理处罚案件120件。\n"
+        "四、存在的不足和原因\n执法力量不足。\n五、2023年工作安排\n加强培训。\n"
+        "XX县人民政府\n2023年2月1日\n"
+    )
+    assert kinds(doc) == ["measures", "measures", "measures", "shortcomings", "plans"]

@@ -335,3 +335,101 @@ def test_quantities_subject_reads_the_counted_noun(text, subjects):
 def test_quantities_subject_trimming_keeps_whole_words(text, subject):
     (q,) = find_quantities(text)
     assert q.subject == subject
+
+
+# ------------------------------------------------------------------------------------------
+# Held-out generalisation fixes (tests/heldout)
+# ------------------------------------------------------------------------------------------
+
+
+def test_quantities_reads_table_cells_with_the_unit_in_the_row_label():
+    text = "项目 2022年 2023年 同比\n执法检查（次） 1862 2140 +14.9%\n罚款金额（万元） 238.5 312.6 -3.1个百分点\n"
+    found = find_quantities(text)
+    assert [(q.value, q.unit) for q in found] == [
+        (1862, "次"), (2140, "次"), (14.9, "%"), (2385000, "元"), (3126000, "元"), (3.1, "个百分点"),
+    ]
+    for q in found:  # the evidence runs from the row label to the cell
+        assert text[q.start : q.end].startswith(("执法检查（次）", "罚款金额（万元）"))
+        assert q.start <= q.number_start < q.number_end <= q.end
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("类别 件数\n行政复议 3\n行政诉讼 1\n", [(3, "件"), (1, "件")]),
+        ("单位 数量（家）\n餐饮 120\n", [(120, "家")]),
+        ("指标 2022 2023\n收案 12 15\n", []),  # no unit anywhere: not a quantity
+        ("来源:区司法局 发布时间:2024-04-15 09:30\n", []),
+        ("排名 单位 得分\n1 城管局 98\n", []),
+    ],
+)
+def test_quantities_table_cells_need_a_unit_from_label_or_header(text, expected):
+    assert [(q.value, q.unit) for q in find_quantities(text)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "力争年内新培养法律明白人不少于5万名，推动行政复议案件办理平均时限缩短至45日以内。",
+        "二是力争全年办结率达到100%，确保群众满意率98%以上。",
+        "在17个街道设置24小时自助服务区。",
+        "实行24小时值守。",
+    ],
+)
+def test_quantities_targets_in_a_plan_sentence_and_service_hours_are_not_facts(text):
+    assert [q for q in find_quantities(text) if q.value in (45, 100, 98, 24)] == []
+
+
+def test_quantities_a_plan_sentence_ends_at_its_full_stop():
+    text = "力争全年办结率达到100%。全年办理行政复议案件45件。"
+    assert facts(text) == [(45, "件", "exact")]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("调解成功率百分之九十六点五。", [(96.5, "%", "exact")]),
+        ("增长一点五倍。", [(1.5, "倍", "exact")]),
+        ("面积三点二万平方米。", [(32000, "平方米", "exact")]),
+    ],
+)
+def test_quantities_reads_chinese_decimals(text, expected):
+    assert facts(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("投资3.2个亿建设法治文化广场。", []),  # colloquial 个亿: no unit is said
+        ("出动执法车辆620台次，检查车辆300辆次。", []),  # trips, not vehicles
+        ("覆盖3个万人以上社区。", [(3, "个", "exact")]),
+        ("全县配备执法记录仪420台。", [(420, "台", "exact")]),
+    ],
+)
+def test_quantities_unit_words_that_are_not_the_counted_unit(text, expected):
+    assert facts(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("调解纠纷6 812件，调解成功6 750件。", [(6812, "件", "exact"), (6750, "件", "exact")]),
+        ("办理审批服务事项103 526件。", [(103526, "件", "exact")]),
+        ("表1  2023年执法情况", []),
+    ],
+)
+def test_quantities_reads_space_grouped_thousands(text, expected):
+    assert facts(text) == expected
+
+
+def test_quantities_table_with_sequence_numbers_and_a_merged_total_row():
+    text = "序号 单位 案件数（件） 罚没金额（万元）\n1 市场监管局 120 35.6\n合计 206 48.0\n"
+    found = [(q.value, q.unit, q.subject) for q in find_quantities(text)]
+    assert found == [(120, "件", "市场监管局"), (356000, "元", "市场监管局"), (206, "件", "合计"), (480000, "元", "合计")]
+
+
+def test_quantities_table_cells_with_magnitude_and_signed_changes():
+    text = "项目 2020年 2021年 同比\n法律咨询（人次） 2.1万 2.6万 +23.8%\n"
+    found = find_quantities(text)
+    assert [(q.value, q.unit) for q in found] == [(21000, "人次"), (26000, "人次"), (23.8, "%")]
+    assert [text[q.number_start : q.number_end] for q in found] == ["2.1万", "2.6万", "23.8"]

@@ -85,7 +85,8 @@ def _join(lines: list[Line], r: Rules) -> tuple[str, list[int]]:
     prev: Line | None = None
     for line in lines:
         if prev is not None:
-            sep = glue(prev.text, line.text) if should_join(prev.text, line.text, wrap, r) else "\n"
+            joins = not (prev.table_row or line.table_row) and should_join(prev.text, line.text, wrap, r)
+            sep = glue(prev.text, line.text) if joins else "\n"
             if sep:
                 parts.append(sep)
                 idx.append(prev.brk)  # the separator stands where the raw line break was

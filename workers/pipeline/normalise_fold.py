@@ -8,16 +8,23 @@ canonical-text policy.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from functools import cache
 
+# Tabs survive folding: normalise_lines reads them as table-cell separators and turns them
+# into single spaces there.
 # Characters removed outright: zero-width marks, BOM, soft hyphen, word joiner.
 _DROP = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 # Line separators other than \n.
 _LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _DOT_BETWEEN_DIGITS = re.compile(r"(?<=\d)．(?=\d)")
 _DELETE = re.compile("[" + _DROP + "]|\r(?=\n)")
+# HTML character references left by scrapers in "plain" text ("12&nbsp;件", "&ldquo;…&rdquo;"):
+# each becomes the one character it stands for, mapped to its "&".
+_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#[xX][0-9a-fA-F]{2,5});")
+_EDITS = re.compile(f"(?P<drop>{_DELETE.pattern})|(?P<entity>{_ENTITY.pattern})")
 
 
 @cache
@@ -33,7 +40,7 @@ def _table() -> dict[int, str]:
         folded = unicodedata.normalize("NFKC", chr(cp))
         if len(folded) == 1:
             table[cp] = folded
-    for ch in "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t":
+    for ch in "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000":
         table[ord(ch)] = " "
     for ch in _LINE_BREAKS + "\r":
         table[ord(ch)] = "\n"
@@ -46,10 +53,16 @@ def fold(raw: str) -> tuple[str, list[int]]:
     pieces: list[str] = []
     index: list[int] = []
     pos = 0
-    for m in _DELETE.finditer(raw):
+    for m in _EDITS.finditer(raw):
+        decoded = html.unescape(m.group()) if m.group("entity") else ""
+        if m.group("entity") and len(decoded) != 1:
+            continue  # not a reference to one character: plain text
         if m.start() > pos:
             pieces.append(raw[pos : m.start()])
             index.extend(range(pos, m.start()))
+        if decoded:
+            pieces.append(decoded)
+            index.append(m.start())
         pos = m.end()
     if pos == 0:
         kept = raw

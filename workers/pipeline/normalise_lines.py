@@ -16,7 +16,7 @@ from functools import cache
 
 from workers.data import load_toml
 
-_SPACES = re.compile(r" +")
+_GAPS = re.compile(r"[ \t]+")
 _DIGITS = re.compile(r"\d+")
 _LATIN = re.compile(r"[A-Za-z]")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
@@ -30,6 +30,8 @@ class Line:
     idx: Sequence[int]  # folded-text index of each character
     brk: int  # folded-text index of the line break that ends the line
     page: int | None = None  # 0-based PDF page
+    by_page_mark: bool = False  # first line after a dropped page-number line (a page header)
+    table_row: bool = False  # tab- or pipe-separated cells: stands alone, never re-joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,10 @@ class Rules:
     keep_space_before: re.Pattern[str]
     spaced_share: float
     bullet: re.Pattern[str]
+    md_heading: re.Pattern[str]
+    md_inline: re.Pattern[str]
+    md_row: re.Pattern[str]
+    md_rule: re.Pattern[str]
     page_number: re.Pattern[str]
     bare_page_number: re.Pattern[str]
     spam_line: re.Pattern[str]
@@ -83,6 +89,10 @@ def rules() -> Rules:
         after_digit=frozenset(text["after_digit_continuations"]),
         keep_space_before=re.compile("(?:" + "|".join(map(re.escape, text["keep_space_before"])) + ")"),
         bullet=re.compile(text["line_bullet"]),
+        md_heading=re.compile(text["markdown_heading"]),
+        md_inline=re.compile(text["markdown_inline"]),
+        md_row=re.compile(text["markdown_table_row"]),
+        md_rule=re.compile(text["markdown_table_rule"]),
         page_number=re.compile("(?:" + "|".join(chrome["page_number_lines"]) + ")"),
         bare_page_number=re.compile(chrome["bare_page_number"]),
         spam_line=re.compile("(?:" + "|".join(chrome["spam_lines"]) + ")"),
@@ -109,12 +119,23 @@ def clean_line(line: Line, r: Rules) -> Line:
     s = line.text
     lead = len(s) - len(s.lstrip())
     trail = len(s.rstrip())
+    if r.md_row.fullmatch(s, lead, trail):
+        if r.md_rule.fullmatch(s, lead, trail):
+            return _cut(line, [(0, len(s))])
+        # the outer pipes go, the inner ones separate cells as tabs do
+        s = s[: lead + 1] + s[lead + 1 : trail - 1].replace("|", "\t") + s[trail - 1 :]
+        line = Line(s, line.idx, line.brk, line.page)
+        lead, trail = lead + 1, trail - 1
     cuts: list[tuple[int, int]] = []
+    m = r.md_heading.match(s, lead)
+    if m and m.end() < trail:
+        lead = m.end()
     m = r.bullet.match(s, lead)
     if m and m.end() < trail and not r.page_number.fullmatch(s, lead, trail):
         lead = m.end()
     cuts.append((0, lead))
     cuts.extend(m.span() for m in r.spam_inline.finditer(s, lead, trail))
+    cuts.extend(m.span() for m in r.md_inline.finditer(s, lead, trail))
     cuts.append((trail, len(s)))
     line = _cut(line, cuts)
     s = line.text
@@ -124,9 +145,14 @@ def clean_line(line: Line, r: Rules) -> Line:
         s = line.text
     spaces: list[tuple[int, int]] = []
     spaced_out = s.count(" ") >= r.spaced_share * len(s)
-    for m in _SPACES.finditer(s):
+    for m in _GAPS.finditer(s):
         a, b = m.span()
         left, right = s[a - 1], s[b]
+        if "\t" in s[a:b]:
+            # a tab separates table cells ("执法检查（次）⇥1862⇥2140"): one space stays
+            tab = s.index("\t", a)
+            spaces.extend(((a, tab), (tab + 1, b)))
+            continue
         if _is_latin(left) or _is_latin(right):
             continue
         if left.isdigit() and right.isdigit() and not spaced_out:
@@ -136,7 +162,11 @@ def clean_line(line: Line, r: Rules) -> Line:
             spaces.append((a + 1, b))
             continue
         spaces.append((a, b))
-    return _cut(line, spaces)
+    line = _cut(line, spaces)
+    if "\t" in line.text:
+        line.text = line.text.replace("\t", " ")
+        line.table_row = True
+    return line
 
 
 def _cut(line: Line, cuts: list[tuple[int, int]]) -> Line:
@@ -179,9 +209,18 @@ def drop_chrome(lines: list[Line | None], r: Rules, pdf: bool) -> list[Line]:
     """Content lines of ``lines`` (None marks a blank line) without page chrome."""
     out: list[Line] = []
     last = len(lines) - 1
+    after_mark = False  # a page-number line came since the last content line
     for i, line in enumerate(lines):
-        if line is None or is_chrome(line.text, r):
+        if line is None:
             continue
+        if is_chrome(line.text, r):
+            # only the line after a page number (a page's header): the line before one may be
+            # the signature, which repeats the title's body name
+            after_mark = after_mark or r.page_number.fullmatch(line.text) is not None
+            continue
+        if after_mark:
+            line.by_page_mark = True
+            after_mark = False
         if r.bare_page_number.fullmatch(line.text):
             before = lines[i - 1] if i > 0 else None
             after = lines[i + 1] if i < last else None
@@ -208,6 +247,9 @@ def drop_running(lines: list[Line], r: Rules, n_pages: int | None) -> list[Line]
     if n_pages is None:
         counts = Counter(k for k in keys if k is not None)
         drop = {k for k, c in counts.items() if c >= r.running_min_text}
+        # a short document has few pages: a repeat that opens a page (right after a page
+        # number) is a running header even when it occurs only twice
+        drop |= {k for k, line in zip(keys, lines) if k is not None and line.by_page_mark and counts[k] >= 2}
     elif n_pages >= 2:
         by_page: dict[int, list[int]] = defaultdict(list)
         for i, line in enumerate(lines):
@@ -254,7 +296,7 @@ def is_heading(text: str, r: Rules) -> bool:
 
 def wrap_length(lines: list[Line], r: Rules) -> int | None:
     """Typical full line length of a hard-wrapped document, or None for one-line paragraphs."""
-    lengths = sorted(len(line.text) for line in lines)
+    lengths = sorted(len(line.text) for line in lines if not line.table_row)
     if len(lengths) < 5:
         return None
     q = lengths[min(len(lengths) - 1, int(r.wrap_quantile * len(lengths)))]

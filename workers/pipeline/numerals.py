@@ -23,9 +23,9 @@ def as_number(value: Decimal) -> int | float:
 
 
 def arabic(text: str) -> Decimal | None:
-    """'1,234.5' → Decimal('1234.5')."""
+    """'1,234.5' → Decimal('1234.5'); '6 812' → Decimal('6812')."""
     try:
-        return Decimal(text.replace(",", ""))
+        return Decimal(text.replace(",", "").replace(" ", ""))
     except InvalidOperation:
         return None
 
@@ -37,6 +37,8 @@ def chinese(text: str) -> Decimal | None:
     word (一一, 二三: not counts), and a bare power word without a leading digit (百, 千万: these
     are only counts with an approximator, which the caller checks before passing "一" + text).
     """
+    if "点" in text:
+        return _decimal(text)
     if not text or "〇" in text:
         return None
     if len(text) > 1 and not any(ch in CN_POWERS for ch in text):
@@ -48,3 +50,17 @@ def chinese(text: str) -> Decimal | None:
     except Exception:  # noqa: BLE001 - cn2an raises bare ValueError subclasses on odd input
         return None
     return Decimal(value)
+
+
+def _decimal(text: str) -> Decimal | None:
+    """'九十六点五' → 96.5: the part after 点 is read digit by digit."""
+    whole, _, frac = text.partition("点")
+    if not whole or not frac or any(ch not in CN_DIGITS for ch in frac):
+        return None
+    head = Decimal(0) if whole in ("零", "〇") else chinese(whole) if len(whole) > 1 else _DIGIT.get(whole)
+    if head is None:
+        return None
+    return head + Decimal("0." + "".join(str(_DIGIT[ch]) for ch in frac))
+
+
+_DIGIT = {ch: Decimal(i) for i, ch in enumerate("零一二三四五六七八九")} | {"〇": Decimal(0), "两": Decimal(2)}

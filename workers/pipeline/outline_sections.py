@@ -34,6 +34,8 @@ class _Tables:
     cues: dict[str, tuple[str, ...]]
     cue_window: dict[str, int]
     other_prefixes: tuple[str, ...]
+    object_verbs: tuple[str, ...]
+    objects_apply_to: frozenset[str]
 
 
 @cache
@@ -45,7 +47,25 @@ def tables() -> _Tables:
         cues={k: tuple(map(fold, v)) for k, v in d["paragraph_cues"].items()},
         cue_window=d["cue_window"],
         other_prefixes=tuple(d["other_title_prefixes"]),
+        object_verbs=tuple(map(fold, d["object_verbs"])),
+        objects_apply_to=frozenset(d["objects_apply_to"]),
     )
+
+
+_CLAUSE_MARKS = "，,、；;：:"
+
+
+def _names(folded: str, word: str, t: _Tables, kind: str) -> bool:
+    """Whether ``word`` occurs in the title as the name of a part, not as a verb's object."""
+    at = folded.find(word)
+    while at >= 0:
+        if kind not in t.objects_apply_to:
+            return True
+        clause = folded[max(folded.rfind(m, 0, at) for m in _CLAUSE_MARKS) + 1 : at]
+        if not any(v in clause for v in t.object_verbs):
+            return True
+        at = folded.find(word, at + 1)
+    return False
 
 
 def kinds_of(title: str, report_year: int | None = None) -> list[str]:
@@ -55,7 +75,7 @@ def kinds_of(title: str, report_year: int | None = None) -> list[str]:
     """
     t = tables()
     folded = fold(title)
-    found = [k for k in t.priority if any(w in folded for w in t.heading.get(k, ()))]
+    found = [k for k in t.priority if any(_names(folded, w, t, k) for w in t.heading.get(k, ()))]
     if not found and folded.startswith(t.other_prefixes):
         found = ["other"]
     if not found and report_year is not None:

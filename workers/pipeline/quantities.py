@@ -14,9 +14,10 @@ RETURNS: the Doc with ``quantities`` assigned, in text order.
 
 from __future__ import annotations
 
-from workers.pipeline import quantities_scan, quantities_subject
+from workers.pipeline import quantities_scan, quantities_subject, quantities_tables
 from workers.pipeline.model import Doc, Quantity
 from workers.pipeline.quantities_scan import Candidate, scan
+from workers.pipeline.quantities_tables import table_candidates
 from workers.pipeline.quantities_subject import (
     ends_with_conjunction,
     is_rate_name,
@@ -34,6 +35,7 @@ ASSIGNS = ("quantities",)
 def warm() -> None:
     quantities_scan.tables()
     quantities_subject.rules()
+    quantities_tables.rules()
 
 
 def run(doc: Doc) -> Doc:
@@ -58,7 +60,20 @@ def find_quantities(text: str) -> list[Quantity]:
             else:
                 out.extend(_facts(text, c, floor, is_rate))
         floor = c.end
-    return out
+    return _with_table_cells(text, out)
+
+
+def _with_table_cells(text: str, found: list[Quantity]) -> list[Quantity]:
+    seen = {q.number_start for q in found}
+    cells = []
+    for c in table_candidates(text):
+        if c.number_start in seen:
+            continue
+        label = quantities_tables.row_label(text[c.start : c.number_start])
+        cells.append(_quantity(c, label, c.start, c.unit in quantities_scan.tables().rate_units))
+    if not cells:
+        return found
+    return sorted([*found, *cells], key=lambda q: (q.number_start, q.start))
 
 
 def _facts(text: str, c: Candidate, floor: int, is_rate: bool) -> list[Quantity]:

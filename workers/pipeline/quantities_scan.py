@@ -18,10 +18,12 @@ from functools import cache
 import ahocorasick
 
 from workers.data import load_toml
-from workers.pipeline.numerals import CN_NUMERAL_CHARS, arabic, as_number, chinese
+from workers.pipeline.numerals import CN_DIGITS, CN_NUMERAL_CHARS, arabic, as_number, chinese
 
-_ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# Thousands may be grouped with commas ("2,856") or, in typeset copies, with a space ("6 812").
+_ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?: \d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CLAUSE_END = re.compile(r"[，,。；;：:！？!?\n]")
+_SENTENCE_END = frozenset("。；;！？!?\n")
 
 
 @dataclass(slots=True)
@@ -73,7 +75,7 @@ def tables() -> Tables:
     excl = load_toml("quantities_exclusions.toml")
     q = units["qualifiers"]
     mags = units["magnitudes"]
-    cn = f"[{CN_NUMERAL_CHARS}]+"
+    cn = f"[{CN_NUMERAL_CHARS}]+(?:点[{CN_DIGITS}]+)?"
     approx = f"(?:{_alt(q['infix'])})"
     pattern = re.compile(
         rf"百分之(?P<pct>{_ARABIC}|{cn})"
@@ -179,6 +181,14 @@ def _clause_start(text: str, pos: int, limit: int = 40) -> int:
     return lo
 
 
+def _sentence_start(text: str, pos: int, limit: int = 160) -> int:
+    lo = max(0, pos - limit)
+    for i in range(pos - 1, lo - 1, -1):
+        if text[i] in _SENTENCE_END:
+            return i + 1
+    return lo
+
+
 def _value(m: re.Match[str], t: Tables, approximate: bool) -> Decimal | None:
     if m["pct"] is not None:
         raw = m["pct"]
@@ -248,7 +258,10 @@ def _excluded(text: str, m: re.Match[str], value: Decimal, unit: str, ev_start: 
             break
     if stripped.endswith(t.norm_before):
         return True
-    return bool(t.norm_clause.search(left) or t.plan_start.match(left))
+    if t.norm_clause.search(left) or t.plan_start.match(left):
+        return True
+    # "力争…不少于5万名，推动…缩短至45日以内": a target keeps its sentence a plan
+    return bool(t.plan_start.match(text, _sentence_start(text, ev_start), ev_start))
 
 
 def scan(text: str) -> list[Candidate]:
