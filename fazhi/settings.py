@@ -11,7 +11,7 @@ from pathlib import Path
 
 import msgspec
 from msgspec import Meta, Struct
-from typing import Annotated
+from typing import Annotated, Literal
 
 PREFIX = "FAZHI_"
 
@@ -53,6 +53,48 @@ class Settings(Struct, kw_only=True, frozen=True):
 
     log_level: str = "INFO"
     """Python log level name for the service and workers."""
+
+    shutdown_grace_seconds: Annotated[float, Meta(gt=0)] = 10.0
+    """On stop, how long a worker may keep working on its running job before it is stopped hard."""
+
+    rate_limit_per_minute: Annotated[int, Meta(ge=0)] = 1200
+    """Submissions one tenant (API key owner) may make per minute; more get 429. 0 = no limit."""
+
+    max_queue_depth: Annotated[int, Meta(gt=0)] = 10000
+    """Queued parse jobs above which submissions get 503 ``backend.busy`` (back-pressure)."""
+
+    max_attempts: Annotated[int, Meta(gt=0)] = 3
+    """Times a job is started before a lost worker makes it fail with ``worker.lost``."""
+
+    heartbeat_ttl_seconds: Annotated[float, Meta(ge=1)] = 20.0
+    """A running job whose worker has not refreshed its heartbeat for this long is taken as lost."""
+
+    allow_eviction: bool = False
+    """Start even when Redis' ``maxmemory-policy`` may evict keys (jobs could be lost)."""
+
+    tombstone_seconds: Annotated[int, Meta(ge=0)] = 30 * 24 * 3600
+    """How long after a job's record expires its id still answers 410 ``job.expired``, in seconds."""
+
+    webhook_secret: str | None = None
+    """HMAC-SHA256 key for signing webhook calls; unset: submissions with ``callback_url`` get 422."""
+
+    webhook_allow_private: bool = False
+    """Allow webhook URLs on private, loopback and link-local addresses (tests, closed networks)."""
+
+    webhook_max_attempts: Annotated[int, Meta(gt=0)] = 6
+    """Webhook delivery attempts (with back-off up to an hour) before it is given up."""
+
+    webhook_queue_name: str = "fazhi-webhooks"
+    """RQ queue that carries webhook deliveries, apart from parse jobs."""
+
+    log_format: Literal["auto", "json", "console"] = "auto"
+    """Log lines as JSON (``json``), coloured text (``console``), or JSON unless stderr is a terminal (``auto``)."""
+
+    worker_metrics_port: Annotated[int, Meta(ge=0, le=65535)] = 0
+    """Port where ``fazhi worker`` serves Prometheus metrics for its processes; 0 = none (``fazhi serve`` adds them to the API's ``/metrics``)."""
+
+    otel_enabled: bool = False
+    """Send OpenTelemetry traces (request → job) to the OTLP endpoint in ``OTEL_EXPORTER_OTLP_ENDPOINT``."""
 
 
 def get_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
