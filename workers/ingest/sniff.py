@@ -1,6 +1,7 @@
 """Tell a body's media type from its bytes, never from what the client declared.
 
-The signature table is ``workers/data/ingest_magic.toml``. ``sniff`` only names the type;
+The signature table is ``workers/data/ingest_magic.toml``; its ``supported`` flags say which
+types the pipeline reads (text, PDF, HTML pages, DOCX). ``sniff`` only names the type;
 ``require_supported`` turns a type the pipeline cannot read into ``UnsupportedType`` with a
 message that tells the client what to send instead.
 """
@@ -14,8 +15,10 @@ from workers.errors import UnsupportedType
 
 TEXT = "text/plain"
 PDF = "application/pdf"
+HTML = "text/html"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ZIP = "application/zip"
 BINARY = "application/octet-stream"
-SUPPORTED = frozenset({TEXT, PDF})
 
 # Byte-order marks that make a body text even though UTF-16 is full of NUL bytes.
 TEXT_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
@@ -31,10 +34,14 @@ class _Table:
             for s in raw["signature"]
         ]
         self.messages = {s["media_type"]: s["message"] for s in raw["signature"] if "message" in s}
+        self.supported = {TEXT} | {s["media_type"] for s in raw["signature"] if s.get("supported")}
         markup = raw["markup"]
+        if markup.get("supported"):
+            self.supported.add(markup["media_type"])
         self.markup_type = markup["media_type"]
         self.markup_prefixes = tuple(p.encode("ascii") for p in markup["prefixes"])
-        self.messages[self.markup_type] = markup["message"]
+        if "message" in markup:
+            self.messages[self.markup_type] = markup["message"]
         binary = raw["binary"]
         self.sample = int(binary["sample"])
         self.max_control_share = float(binary["max_control_share"])
@@ -74,8 +81,13 @@ def sniff(data: bytes) -> str:
     return TEXT
 
 
+def supported() -> frozenset[str]:
+    """Media types the pipeline reads (the ``supported`` flags of the signature table)."""
+    return frozenset(_table().supported)
+
+
 def require_supported(media_type: str) -> None:
     """Raise ``UnsupportedType`` unless the pipeline can read ``media_type``."""
-    if media_type not in SUPPORTED:
+    if media_type not in _table().supported:
         message = _table().messages.get(media_type, f"{media_type} is not supported; send PDF or plain text")
         raise UnsupportedType(f"{message} (detected {media_type})")
