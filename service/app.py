@@ -7,9 +7,15 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
+from fazhi.observability import logs, tracing
+from fazhi.observability.api import MetricsController
+from fazhi.observability.asgi import observe_app
 from fazhi.settings import Settings, get_settings
+from service.auth import tenant_guard
 from service.backend import get_backend, lifespan
+from service.controllers.batches import BatchController, JobTableController
 from service.controllers.jobs import JobController
+from service.controllers.pages import PAGE_HANDLERS
 from service.controllers.meta import HealthController, IndicatorController
 from service.errors import EXCEPTION_HANDLERS
 
@@ -32,12 +38,16 @@ def openapi_config() -> OpenAPIConfig:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    return Litestar(
-        route_handlers=[JobController, IndicatorController, HealthController],
+    tracing.setup(settings.otel_enabled, "api")
+    app = Litestar(
+        route_handlers=[JobController, IndicatorController, HealthController, BatchController, JobTableController, *PAGE_HANDLERS, MetricsController],
+        logging_config=logs.litestar_config(),  # through the root logger: JSON, with the request id
         dependencies={"backend": Provide(get_backend, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[tenant_guard],
         lifespan=[lifespan(settings)],
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    return observe_app(app)  # request id, HTTP metrics and trace span for every request, 404s included

@@ -7,6 +7,7 @@ answers 503 at once, and both reconnect by themselves on the next request when R
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from fazhi.settings import Settings
-from workers.jobstore import AsyncJobStore, JobStore
+from workers.jobstore import AsyncJobStore, JobStore, check_eviction_policy
+
+log = logging.getLogger(__name__)
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 CONNECT_TIMEOUT_SECONDS = 2.0
@@ -48,7 +51,12 @@ def open_backend(settings: Settings) -> Backend:
         aredis=aredis,
         sredis=sredis,
         queue=Queue(settings.queue_name, connection=sredis, serializer=JSONSerializer),
-        store=JobStore(sredis, retention_seconds=settings.retention_seconds),
+        store=JobStore(
+            sredis,
+            retention_seconds=settings.retention_seconds,
+            tombstone_seconds=settings.tombstone_seconds,
+            heartbeat_ttl_seconds=settings.heartbeat_ttl_seconds,
+        ),
         astore=AsyncJobStore(aredis),
     )
 
@@ -58,6 +66,7 @@ def lifespan(settings: Settings):
     async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         backend = open_backend(settings)
         app.state.backend = backend
+        _check_redis(backend)
         try:
             yield
         finally:
@@ -65,6 +74,14 @@ def lifespan(settings: Settings):
             backend.sredis.close()
 
     return _lifespan
+
+
+def _check_redis(backend: Backend) -> None:
+    """Refuse to start on an evicting Redis. Redis being down is fine: requests answer 503 until it is back."""
+    try:
+        check_eviction_policy(backend.sredis, allow=backend.settings.allow_eviction, log=log)
+    except (redis.ConnectionError, redis.TimeoutError):
+        log.warning("Redis is not reachable at start-up; requests answer 503 until it is")
 
 
 def get_backend(state: State) -> Backend:

@@ -58,6 +58,50 @@ class NoWorkers(ServiceError):
     retryable = True
 
 
+class JobExpired(ServiceError):
+    code = "job.expired"
+    status = 410
+
+
+class AuthRequired(ServiceError):
+    code = "auth.required"
+    status = 401
+
+
+class AuthInvalid(ServiceError):
+    code = "auth.invalid"
+    status = 401
+
+
+class RateLimited(ServiceError):
+    code = "rate.limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+class BackendBusy(ServiceError):
+    code = "backend.busy"
+    status = 503
+    retryable = True
+
+    def __init__(self, message: str, retry_after: int = 30):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class IdempotencyConflict(ServiceError):
+    code = "idempotency.conflict"
+    status = 409
+
+
+class CallbackRefused(ServiceError):
+    code = "input.callback_url"
+    status = 422
+
+
 class InvalidJson(ServiceError):
     code = "input.invalid_json"
     status = 400
@@ -86,6 +130,13 @@ _TITLES = {
     "input.invalid": "The request is not valid",
     "job.not_found": "No such job",
     "job.not_finished": "The job has no result",
+    "job.expired": "The job has expired",
+    "auth.required": "An API key is required",
+    "auth.invalid": "The API key is not valid",
+    "rate.limited": "Too many requests",
+    "backend.busy": "The service is busy",
+    "idempotency.conflict": "The idempotency key was used for another request",
+    "input.callback_url": "The callback URL is not allowed",
     "backend.unavailable": "The job backend is unavailable",
     "backend.no_workers": "No worker is running",
     "internal": "Internal error",
@@ -127,8 +178,10 @@ def _classify(request: Request, exc: Exception) -> tuple[int, str, str]:
 def problem_response(request: Request, exc: Exception) -> Response[Problem]:
     status, code, detail = _classify(request, exc)
     headers: dict[str, str] = {}
-    if status == 503:
-        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if status in (429, 503):
+        headers["Retry-After"] = str(getattr(exc, "retry_after", RETRY_AFTER_SECONDS))
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="fazhi"'
     if isinstance(exc, HTTPException) and exc.headers:
         headers.update(exc.headers)
     problem = Problem(

@@ -46,6 +46,10 @@ class SubmitOperation(Operation):
                         properties={
                             "text": Schema(type=OpenAPIType.STRING, description="The report's full text"),
                             "filename": Schema(one_of=[Schema(type=OpenAPIType.STRING), Schema(type=OpenAPIType.NULL)]),
+                            "callback_url": Schema(
+                                one_of=[Schema(type=OpenAPIType.STRING), Schema(type=OpenAPIType.NULL)],
+                                description="http(s) URL that receives a signed POST when the job ends",
+                            ),
                         },
                         additional_properties=False,
                     )
@@ -56,7 +60,11 @@ class SubmitOperation(Operation):
                     schema=Schema(
                         type=OpenAPIType.OBJECT,
                         required=["file"],
-                        properties={"file": _BINARY, "filename": Schema(type=OpenAPIType.STRING)},
+                        properties={
+                            "file": _BINARY,
+                            "filename": Schema(type=OpenAPIType.STRING),
+                            "callback_url": Schema(type=OpenAPIType.STRING),
+                        },
                     )
                 ),
             },

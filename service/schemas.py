@@ -16,6 +16,8 @@ class SubmitText(Struct, kw_only=True, forbid_unknown_fields=True):
 
     text: str
     filename: str | None = None
+    callback_url: str | None = None
+    """POSTed a signed notice when the job ends (see the README's webhook section)."""
 
 
 class JobCreated(Struct, kw_only=True):

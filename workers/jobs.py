@@ -14,9 +14,11 @@ import logging
 import msgspec
 import redis
 
+from fazhi.observability import jobs as observe
 from fazhi.settings import Settings, get_settings
 from workers.errors import FazhiError, ParseTimeout
 from workers.jobstore import JobStore
+from workers.sweeper import Heartbeat, put_back, worker_label
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +30,17 @@ class JobCanceled(Exception):
     """The record left 'running' (canceled or deleted) while the job was working."""
 
 
-def configure(settings: Settings, connection: redis.Redis) -> None:
+def configure(settings: Settings, connection: redis.Redis) -> JobStore:
     """Called once by ``run_worker`` so jobs reuse the worker's connection and settings."""
+    store = JobStore(
+        connection,
+        retention_seconds=settings.retention_seconds,
+        tombstone_seconds=settings.tombstone_seconds,
+        heartbeat_ttl_seconds=settings.heartbeat_ttl_seconds,
+    )
     _state["settings"] = settings
-    _state["store"] = JobStore(connection, retention_seconds=settings.retention_seconds)
+    _state["store"] = store
+    return store
 
 
 def _context() -> tuple[Settings, JobStore]:
@@ -45,27 +54,67 @@ def _context() -> tuple[Settings, JobStore]:
 
 def parse_job(job_id: str) -> None:
     settings, store = _context()
-    if not store.start(job_id):
+    # Binds job_id and the submitting request's id to every log line, continues its trace, counts the outcome.
+    with observe.observe_job(job_id, store):
+        _parse_job(job_id, settings, store)
+
+
+def _parse_job(job_id: str, settings: Settings, store: JobStore) -> None:
+    if not store.start(job_id, worker_label()):
         log.info("job %s is no longer queued; skipped", job_id)
         return
+    observe.started()
+    try:
+        with Heartbeat(store, job_id, settings.heartbeat_ttl_seconds / 4):
+            ended = _run(job_id, settings, store)
+    except BaseException as exc:
+        # Cold shutdown (SystemExit from RQ's second SIGTERM), Ctrl-C, or Redis failing under
+        # the job: not the document's fault, so it goes back to the queue without using up an
+        # attempt. If Redis is away, the heartbeat expires and the sweeper puts it back later.
+        try:
+            outcome = put_back(store, settings, job_id, max_attempts=None, uncount=True)
+            if outcome == "requeued":
+                observe.requeued("shutdown")
+        except Exception as err:  # noqa: BLE001
+            outcome = f"not put back ({err}); the sweeper will"
+        log.warning("job %s interrupted (%s): %s", job_id, type(exc).__name__, outcome)
+        raise
+    if ended:
+        from workers.webhooks import notify
+
+        notify(store.r, settings, store.get(job_id))
+
+
+def _run(job_id: str, settings: Settings, store: JobStore) -> bool:
+    """Parse and record the outcome; True when this run set the job's final status."""
     try:
         result = _parse(job_id, settings, store)
     except JobCanceled:
         log.info("job %s canceled while running", job_id)
-        return
+        return False
     except FazhiError as exc:
-        store.fail(job_id, exc.code, exc.message, exc.retryable)
-        return
+        return store.fail(job_id, exc.code, exc.message, exc.retryable)
+    except redis.RedisError:
+        raise  # the store is away, not the document's fault: the job is put back, not failed
     except Exception as exc:  # noqa: BLE001 - a job must end in a recorded status, never crash the worker
         if _is_timeout(exc):
             err = ParseTimeout(f"the job ran longer than {settings.job_timeout_seconds} s")
-            store.fail(job_id, err.code, err.message, err.retryable)
-        else:
-            log.exception("job %s failed unexpectedly", job_id)
-            store.fail(job_id, "internal", f"internal error ({type(exc).__name__}); the failure was logged", True)
-        return
+            return store.fail(job_id, err.code, err.message, err.retryable)
+        log.exception("job %s failed unexpectedly", job_id)
+        return store.fail(job_id, "internal", f"internal error ({type(exc).__name__}); the failure was logged", True)
     if not store.succeed(job_id, result):
         log.info("job %s finished after it was canceled; result dropped", job_id)
+        return False
+    _remember(store, job_id)
+    return True
+
+
+def _remember(store: JobStore, job_id: str) -> None:
+    from workers.pipeline.runner import PIPELINE_VERSION
+
+    record = store.get(job_id)
+    if record is not None and not record.callback_url:
+        store.remember_result(record, PIPELINE_VERSION)
 
 
 def _parse(job_id: str, settings: Settings, store: JobStore) -> bytes:
@@ -82,6 +131,7 @@ def _parse(job_id: str, settings: Settings, store: JobStore) -> bytes:
             raise JobCanceled(job_id)
 
     def on_stage(stage: str) -> None:
+        observe.stage(stage)
         if not store.progress(job_id, stage=stage):
             raise JobCanceled(job_id)
 

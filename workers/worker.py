@@ -15,10 +15,14 @@ import time
 
 import redis
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 from rq.serializers import JSONSerializer
 
 from fazhi.settings import Settings, get_settings
 from workers import jobs
+from workers.jobstore import EvictionPolicyError, check_eviction_policy
+from workers.sweeper import start_sweeper_thread
+from workers.webhooks import start_delivery_thread
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 REDIS_WAIT_SECONDS = 60.0
@@ -62,15 +66,47 @@ def warm() -> None:
 
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> bool:
     """Work the queue until stopped (or, with ``burst``, until it is empty)."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from fazhi.observability import process
+
+    process.setup(settings, "worker")  # structured logs (FAZHI_LOG_FORMAT) and tracing
     connection = connect(settings)
     warm()
     wait_for_redis(connection)
-    jobs.configure(settings, connection)
+    check_eviction_policy(connection, allow=settings.allow_eviction, log=log)
+    store = jobs.configure(settings, connection)
+    start_sweeper_thread(store, settings)
+    start_delivery_thread(connection, settings)
     queue = Queue(settings.queue_name, connection=connection, serializer=JSONSerializer)
-    worker = SimpleWorker([queue], connection=connection, serializer=JSONSerializer, name=name)
-    return worker.work(burst=burst, logging_level=settings.log_level, with_scheduler=False)
+    worked = False
+    while True:
+        worker = Worker([queue], connection=connection, serializer=JSONSerializer, name=name)
+        try:
+            worked = worker.work(burst=burst, logging_level=settings.log_level, with_scheduler=False) or worked
+        except (redis.ConnectionError, redis.TimeoutError) as exc:  # RQ's teardown talks to Redis too
+            log.warning("Redis failed under the worker loop: %s", exc)
+        if burst or worker.stopping:
+            return worked
+        # RQ's loop ends on any error (e.g. Redis went away between dequeue and start): wait for
+        # Redis and work again; the sweeper puts back a job caught in between.
+        log.warning("the worker loop stopped unexpectedly; restarting it once Redis answers")
+        try:
+            wait_for_redis(connection, timeout=float("inf"))
+        except StopRequested:
+            return worked
+
+
+class Worker(SimpleWorker):
+    """SimpleWorker that remembers whether it was asked to stop (versus its loop failing)."""
+
+    stopping = False
+
+    def request_stop(self, signum, frame):
+        self.stopping = True
+        super().request_stop(signum, frame)
 
 
 if __name__ == "__main__":
-    run_worker(get_settings(), burst=os.environ.get("FAZHI_WORKER_BURST") == "1")
+    try:
+        run_worker(get_settings(), burst=os.environ.get("FAZHI_WORKER_BURST") == "1")
+    except EvictionPolicyError as exc:
+        raise SystemExit(f"fazhi worker: {exc}") from None

@@ -9,14 +9,15 @@ from litestar.concurrency import sync_to_thread
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, HeaderParameter, QueryParameter
 
+from service.auth import tenant_of
 from service.backend import Backend
 from service.errors import JobNotFinished, JobNotFound
 from service.jobviews import fetch, view, wait_for_end
 from service.openapi_docs import SubmitOperation, problems
 from service.schemas import JobCreated, JobDeleted, JobView
-from service.submit import enqueue, inspect, read_submission
+from service.submit import admit, check_callback, inspect, read_submission, submit
 from workers.jobstore import Status
 from workers.pipeline.model import Result
 
@@ -34,43 +35,62 @@ class JobController(Controller):
         status_code=202,
         summary="Submit a report (JSON text, raw text, raw PDF or multipart file)",
         response_headers=[ResponseHeader(name="Location", description="URL of the new job", documentation_only=True)],
-        responses=problems(400, 413, 415, 422, 503),
+        responses=problems(400, 401, 409, 413, 415, 422, 429, 503),
     )
     async def submit(
         self,
         request: Request,
         backend: NamedDependency[Backend],
         filename: Annotated[str | None, QueryParameter(name="filename", description="Name of the document, for raw bodies", max_length=1024)] = None,
+        callback_url: Annotated[
+            str | None,
+            QueryParameter(name="callback_url", description="URL that gets a signed POST when the job ends (raw and multipart bodies)", max_length=2048),
+        ] = None,
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                description="Retry-safe submission: the same key and body return the same job; another body gets 409",
+                max_length=255,
+            ),
+        ] = None,
     ) -> Response[JobCreated]:
-        submission = await read_submission(request, filename)
+        owner = tenant_of(request)
+        await admit(backend, owner)
+        submission = await read_submission(request, filename, callback_url)
         media_type = await sync_to_thread(inspect, submission.data, backend.settings)
-        record = await sync_to_thread(enqueue, backend, submission.data, media_type, submission.filename)
+        submission.callback_url = await sync_to_thread(check_callback, submission.callback_url, backend.settings)
+        record, replayed = await sync_to_thread(submit, backend, submission, media_type, owner, idempotency_key)
         body = JobCreated(id=record.id, status=record.status.value, created_at=record.created_at)
-        return Response(body, status_code=202, headers={"Location": f"{self.path}/{record.id}"})
+        headers = {"Location": f"{self.path}/{record.id}"}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(body, status_code=202, headers=headers)
 
     @get(
         "/{job_id:str}",
         operation_id="getJob",
         summary="Job status, progress and error; ?wait=N holds until the job ends or N seconds pass",
-        responses=problems(400, 404, 503),
+        responses=problems(400, 401, 404, 410, 503),
     )
     async def read(
         self,
+        request: Request,
         backend: NamedDependency[Backend],
         job_id: FromPath[str],
         wait: Annotated[int, QueryParameter(name="wait", ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for the job to end (0-30)")] = 0,
     ) -> JobView:
-        record = await wait_for_end(backend.aredis, backend.astore, job_id, wait)
+        record = await wait_for_end(backend.aredis, backend.astore, job_id, wait, owner=tenant_of(request))
         return view(record)
 
     @get(
         "/{job_id:str}/result",
         operation_id="getJobResult",
         summary="The extraction result of a succeeded job",
-        responses={200: ResponseSpec(data_container=Result, description="The result", generate_examples=False), **problems(404, 409, 503)},
+        responses={200: ResponseSpec(data_container=Result, description="The result", generate_examples=False), **problems(401, 404, 409, 410, 503)},
     )
-    async def result(self, backend: NamedDependency[Backend], job_id: FromPath[str]) -> Response[bytes]:
-        record = await fetch(backend.astore, job_id)
+    async def result(self, request: Request, backend: NamedDependency[Backend], job_id: FromPath[str]) -> Response[bytes]:
+        record = await fetch(backend.astore, job_id, owner=tenant_of(request))
         if record.status != Status.SUCCEEDED:
             raise JobNotFinished(f"the job is {record.status.value}; a result exists only once it has succeeded", view(record))
         data = await backend.astore.result(job_id)
@@ -83,14 +103,16 @@ class JobController(Controller):
         operation_id="deleteJob",
         status_code=200,
         summary="Cancel a queued or running job, or delete a finished one with its result",
-        responses=problems(404, 503),
+        responses=problems(401, 404, 410, 503),
     )
-    async def remove(self, backend: NamedDependency[Backend], job_id: FromPath[str]) -> JobDeleted:
-        record = await fetch(backend.astore, job_id)
+    async def remove(self, request: Request, backend: NamedDependency[Backend], job_id: FromPath[str]) -> JobDeleted:
+        record = await fetch(backend.astore, job_id, owner=tenant_of(request))
         return await sync_to_thread(_cancel_or_delete, backend, record.id, record.status)
 
 
 def _cancel_or_delete(backend: Backend, job_id: str, status: Status) -> JobDeleted:
+    from workers.webhooks import notify
+
     from rq.command import send_stop_job_command
     from rq.exceptions import InvalidJobOperation, NoSuchJobError
     from rq.job import Job
@@ -106,6 +128,7 @@ def _cancel_or_delete(backend: Backend, job_id: str, status: Status) -> JobDelet
                     send_stop_job_command(backend.sredis, job_id, serializer=backend.queue.serializer)
             except (NoSuchJobError, InvalidJobOperation):
                 pass
+            notify(backend.sredis, backend.settings, backend.store.get(job_id))
             return JobDeleted(id=job_id, status=Status.CANCELED.value, deleted=False)
         if before is None:
             raise JobNotFound(f"no job with id {job_id!r}")

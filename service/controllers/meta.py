@@ -16,7 +16,7 @@ class IndicatorController(Controller):
     path = "/v1/indicators"
     tags = ["catalogue"]
 
-    @get("/", operation_id="listIndicators", summary="The indicator catalogue: ids, names, units, 纲要 system")
+    @get("/", operation_id="listIndicators", summary="The indicator catalogue: ids, names, units, 纲要 system", responses=problems(401))
     async def list_indicators(self) -> list[IndicatorInfo]:
         return await sync_to_thread(_catalogue)
 

@@ -2,8 +2,6 @@
 
 import time
 
-import time
-
 from msgspec.structs import replace
 
 
