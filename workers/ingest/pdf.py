@@ -1,0 +1,300 @@
+"""PDF bytes → ``RawText`` with a box and a page for every character.
+
+PDFium (pypdfium2) gives each page's characters and boxes at a few ms a page; pdfplumber is used
+only on pages with ruling lines, for tables (``pdf_tables``). Reading order, soft-wrap joining and
+the removal of running headers/footers come from geometry (``pdf_layout``). Pages whose text layer
+is garbage or missing are OCR'd (``ocr``) when Tesseract is installed, else marked
+``text_source="none"``.
+
+Raw text conventions (the normalise stage relies on them):
+* a line break ``\\n`` is written only where a visual line ends a paragraph, heading or short line;
+  a line that runs to the right margin mid-sentence is joined to the next with nothing in between
+  (two Latin words get a space), also across a page break;
+* there is no page separator beyond that ``\\n``: page extents are in ``RawText.pages``;
+* spaces PDFium generates (word gaps it guesses, e.g. between ``2021`` and ``年`` when the exporter
+  switched fonts) are dropped; spaces drawn in the PDF are kept; a space is synthesised only
+  between two ASCII glyphs with a visible gap, and between the cells of a table row;
+* running headers/footers and page-number lines are removed; rotated glyphs that are a small
+  minority of a page (diagonal watermarks, stamps) are dropped;
+* synthesised characters (line breaks, spaces) have a zero-area box at the end of the glyph before.
+Boxes are ``(x0, y0, x1, y1)`` in PDF points, origin bottom-left (PDFium's loose char boxes).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass
+from collections.abc import Callable
+
+import msgspec
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from workers.errors import EncryptedPdf, MalformedPdf, TooManyPages
+from workers.ingest import ocr
+from workers.ingest.pdf_chrome import mark_chrome
+from workers.ingest.pdf_join import joiner
+from workers.ingest.pdf_layout import Glyph, Line, PageLayout, config, layout_page, synthetic
+from workers.ingest.pdf_orient import frame, groups, quadrant
+from workers.ingest.pdf_quality import quality
+from workers.ingest.pdf_tables import Plumber, TableGeom, attach, rulings
+from workers.pipeline.model import PageRaw, RawText
+
+PageFn = Callable[[int, int], None]
+MEDIA_TYPE = "application/pdf"
+
+
+class PdfInfo(msgspec.Struct, frozen=True):
+    pages: int
+    encrypted: bool  # has a security handler (an owner-password-only file opens and is fine)
+
+
+def open_pdf(data: bytes) -> pdfium.PdfDocument:
+    """Open with PDFium, mapping failures to input errors."""
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            raise EncryptedPdf("the PDF is protected by a password") from None
+        raise MalformedPdf(f"the PDF cannot be read: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any failure to open is the file's fault
+        raise MalformedPdf(f"the PDF cannot be read: {type(exc).__name__}") from None
+
+
+def inspect_pdf_unbounded(data: bytes) -> PdfInfo:
+    """Page count and encryption, in this process (use ``inspect_pdf`` from a server)."""
+    doc = open_pdf(data)
+    try:
+        pages = len(doc)
+        encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(doc.raw) != -1
+    finally:
+        doc.close()
+    if pages < 1:
+        raise MalformedPdf("the PDF has no pages")
+    return PdfInfo(pages=pages, encrypted=encrypted)
+
+
+def inspect_pdf(data: bytes, *, timeout: float = 5.0, memory_mb: int = 512) -> PdfInfo:
+    """Cheap submit-time check in a forked child, so a hostile file cannot hang or crash the caller.
+
+    Raises ``EncryptedPdf`` or ``MalformedPdf`` (also when the check itself breaks its limits).
+    """
+    from workers.errors import ParseLimitError
+    from workers.ingest.pdf_sandbox import run_isolated
+
+    if not data.startswith(b"%PDF") and b"%PDF" not in data[:1024]:
+        raise MalformedPdf("the file does not start like a PDF")
+    try:
+        return run_isolated(inspect_pdf_unbounded, data, timeout=timeout, page_timeout=timeout, memory_mb=memory_mb, decode=PdfInfo)
+    except ParseLimitError as exc:
+        raise MalformedPdf(f"the PDF could not be inspected ({exc.code})") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Characters
+# ---------------------------------------------------------------------------------------------
+
+
+_SKIP = frozenset((0x0D, 0x0A, 0x02))  # line ends PDFium generates; 0x02 marks a soft hyphen
+# Glyphs of one rotation below this share of a page are dropped (diagonal watermarks, stamps);
+# above it they are text, laid out upright.
+_ROTATED_SHARE = 0.2
+
+
+def page_glyphs(textpage) -> tuple[list[Glyph], list[int]]:
+    """Characters of a text page with their loose boxes, in content-stream order, and each
+    one's rotation in quarter turns (``pdf_orient.quadrant``).
+
+    Characters PDFium generated (line ends, guessed word spaces) are dropped: they have no
+    extent. Unmapped code points come back as U+FFFD so the quality score sees them.
+    """
+    raw = textpage.raw
+    get_unicode = pdfium_c.FPDFText_GetUnicode
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    get_angle = pdfium_c.FPDFText_GetCharAngle
+    rect = pdfium_c.FS_RECTF()
+    glyphs: list[Glyph] = []
+    quads: list[int] = []
+    append = glyphs.append
+    pending_high = 0
+    for i in range(max(pdfium_c.FPDFText_CountChars(raw), 0)):
+        cp = get_unicode(raw, i)
+        if cp in _SKIP:
+            continue
+        if 0xD800 <= cp < 0xDC00:
+            pending_high = cp
+            continue
+        if 0xDC00 <= cp < 0xE000 and pending_high:
+            cp = 0x10000 + ((pending_high - 0xD800) << 10) + (cp - 0xDC00)
+        pending_high = 0
+        if cp == 0 or cp == 0xFFFE:
+            cp = 0xFFFD
+        if not get_box(raw, i, rect):
+            continue
+        x0, x1 = rect.left, rect.right
+        if x1 <= x0 and cp == 0x20:
+            continue  # a space PDFium generated between two runs
+        angle = get_angle(raw, i)
+        quads.append(0 if angle < 0.05 or angle > 2 * math.pi - 0.05 else quadrant(angle))
+        append((chr(cp), x0, rect.bottom, x1, rect.top))
+    return glyphs, quads
+
+
+def _has_images(page) -> bool:
+    """Does the page draw an image (or a form that may hold one)? Cheap: no Python wrappers."""
+    raw = page.raw
+    kinds = (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_FORM)
+    for i in range(pdfium_c.FPDFPage_CountObjects(raw)):
+        if pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(raw, i)) in kinds:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _PageRead:
+    layout: PageLayout
+    text_source: str
+    quality: float
+    tables: list[TableGeom]
+
+
+def _read_page(page, index: int, *, use_ocr: bool, ocr_timeout: float, plumber: Plumber | None) -> _PageRead:
+    width, height = page.get_size()
+    textpage = page.get_textpage()
+    try:
+        glyphs, quads = page_glyphs(textpage)
+    finally:
+        textpage.close()
+    q = quality()
+    score, good = q.score("".join(g[0] for g in glyphs))
+    source = "text_layer"
+    parts = groups(glyphs, quads, width, height, _ROTATED_SHARE)
+    if not q.usable(score, good, has_images=lambda: _has_images(page)):
+        parts, source = [], "none"
+        if use_ocr and ocr.available():
+            try:
+                ocr_glyphs, score = ocr.ocr_page(page, timeout=ocr_timeout)
+                parts, source = [(0, ocr_glyphs)], "ocr"
+            except ocr.OcrFailed:
+                pass
+    found: list[TableGeom] = []
+    cuts = None
+    if source == "text_layer" and parts:
+        ruled = rulings(page)
+        cuts = ruled.vertical or None
+        if plumber is not None and ruled.grid:
+            try:
+                found = plumber.tables(index)
+            except Exception:  # noqa: BLE001 - tables are a bonus; the page's text stands without them
+                found = []
+    layout = _layout(parts, width, height, cuts)
+    return _PageRead(layout=layout, text_source=source, quality=round(score, 4), tables=found)
+
+
+def _layout(parts: list[tuple[int, list[Glyph]]], width: float, height: float, cuts) -> PageLayout:
+    """Lay out each text direction in its upright frame; the largest one is the page."""
+    if not parts:
+        return layout_page([], width, height)
+    q0, main = parts[0]
+    w, h = frame(q0, width, height)
+    layout = layout_page(main, w, h, cuts=cuts if q0 == 0 else None)
+    for k, (q, gs) in enumerate(parts[1:], start=1):
+        w, h = frame(q, width, height)
+        extra = layout_page(gs, w, h, cuts=cuts if q == 0 else None)
+        for ln in extra.lines:
+            ln.block += 10 * k
+        layout.lines += extra.lines
+        layout.edges.update({b + 10 * k: e for b, e in extra.edges.items()})
+    return layout
+
+
+def read_pdf(
+    data: bytes,
+    *,
+    max_pages: int,
+    on_page: PageFn | None = None,
+    use_ocr: bool = True,
+    ocr_timeout: float = 60.0,
+    tables: bool = True,
+) -> RawText:
+    """Read every page of ``data``; see the module docstring for the raw-text conventions."""
+    doc = open_pdf(data)
+    plumber = Plumber(data) if tables else None
+    try:
+        total = len(doc)
+        if total > max_pages:
+            raise TooManyPages(f"the PDF has {total} pages; at most {max_pages} are accepted")
+        if total < 1:
+            raise MalformedPdf("the PDF has no pages")
+        reads: list[_PageRead] = []
+        for i in range(total):
+            try:
+                page = doc[i]
+            except pdfium.PdfiumError:
+                # One broken page does not lose the others: it is reported as not read.
+                reads.append(_PageRead(layout=PageLayout(width=0.0, height=0.0), text_source="none", quality=0.0, tables=[]))
+            else:
+                try:
+                    reads.append(_read_page(page, i, use_ocr=use_ocr, ocr_timeout=ocr_timeout, plumber=plumber))
+                finally:
+                    page.close()
+            if on_page is not None:
+                on_page(i + 1, total)
+    finally:
+        if plumber is not None:
+            plumber.close()
+        doc.close()
+    return _assemble(reads)
+
+
+def _assemble(reads: list[_PageRead]) -> RawText:
+    cfg = config()
+    layouts = [r.layout for r in reads]
+    mark_chrome(layouts, cfg)
+    chars: list[str] = []
+    boxes = array("f")
+    char_page = array("I")
+    pages: list[PageRaw] = []
+    prev: tuple[Line, PageLayout] | None = None
+
+    for index, read in enumerate(reads):
+        layout = read.layout
+        start = -1
+        for line in layout.lines:
+            if line.chrome or not line.text:
+                continue
+            if prev is not None:
+                sep = joiner(prev[0], prev[1], line, layout, cfg)
+                if sep:
+                    g = synthetic(sep, prev[0].last or (" ", prev[0].x1, prev[0].y0, prev[0].x1, prev[0].y1))
+                    chars.append(sep)
+                    boxes.extend(g[5:9] if len(g) > 5 else g[1:5])
+                    char_page.append(char_page[-1])
+            if start < 0:
+                start = len(chars)
+            chars.extend(line.text)
+            boxes.extend(line.boxes)
+            char_page.extend([index] * len(line.text))
+            prev = (line, layout)
+        if start < 0:
+            start = len(chars)
+        pages.append(
+            PageRaw(
+                number=index + 1,
+                raw_start=start,
+                raw_end=len(chars),
+                width=round(layout.width, 2),
+                height=round(layout.height, 2),
+                text_source=read.text_source,
+                quality=read.quality,
+            )
+        )
+    text = "".join(chars)
+    tables = attach([t for r in reads for t in r.tables], text, boxes, char_page)
+    return RawText(text=text, media_type=MEDIA_TYPE, pages=pages, boxes=boxes, char_page=char_page, tables=tables)

@@ -1,0 +1,70 @@
+"""Score a page's text layer: is it text a reader would recognise, or encoding garbage?
+
+Two tests, thresholds in ``workers/data/pdf_quality.toml``: the share of characters in the ranges
+real reports use (catches private-use code points, U+FFFD, controls, mojibake), and, for pages
+with enough ideographs, the share drawn from the most common ideographs of report prose (catches
+CID fonts read without their ToUnicode map, which decode to real but random ideographs).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from functools import cache
+
+from workers.data import load_toml
+
+
+class Quality:
+    def __init__(self, raw: dict):
+        ranges = sorted((int(a), int(b)) for a, b in raw["good"])
+        self._starts = [a for a, _ in ranges]
+        self._ends = [b for _, b in ranges]
+        self.min_score = float(raw["min_score"])
+        self.min_chars = int(raw["min_chars"])
+        self.common = frozenset("".join(raw["common"].split()))
+        self.common_min_cjk = int(raw["common_min_cjk"])
+        self.min_common = float(raw["min_common"])
+        self.common_full = float(raw["common_full"])
+
+    def good(self, ch: str) -> bool:
+        if " " <= ch <= "~" or "\u4e00" <= ch <= "\u9fff":
+            return True  # the bulk of any report: skip the range search
+        cp = ord(ch)
+        i = bisect.bisect_right(self._starts, cp) - 1
+        return i >= 0 and cp <= self._ends[i]
+
+    def score(self, chars: str) -> tuple[float, int]:
+        """(quality 0..1, number of good characters) of a page's non-space characters."""
+        total = good = cjk = common = 0
+        common_set = self.common
+        for ch in chars:
+            if ch.isspace():
+                continue
+            total += 1
+            if self.good(ch):
+                good += 1
+            if "\u4e00" <= ch <= "\u9fff":
+                cjk += 1
+                if ch in common_set:
+                    common += 1
+        if total == 0:
+            return 1.0, 0
+        score = good / total
+        if cjk >= self.common_min_cjk:
+            share = common / cjk
+            if share < self.min_common:
+                good = 0  # real-looking ideographs, but not a text anyone wrote
+            score *= min(1.0, share / self.common_full)
+        return score, good
+
+    def usable(self, score: float, good_chars: int, *, has_images: Callable[[], bool]) -> bool:
+        """Is the text layer worth reading? ``has_images`` is only asked about near-empty pages."""
+        if score < self.min_score or (good_chars == 0 and score < 1.0):
+            return False
+        return good_chars >= self.min_chars or not has_images()
+
+
+@cache
+def quality() -> Quality:
+    return Quality(load_toml("pdf_quality.toml"))
