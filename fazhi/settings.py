@@ -46,7 +46,7 @@ class Settings(Struct, kw_only=True, frozen=True):
     """Largest accepted PDF, in pages."""
 
     parse_memory_mb: Annotated[int, Meta(gt=0)] = 1024
-    """Address-space cap for the process that parses one PDF, in MiB."""
+    """MiB the PDF parser process may allocate on top of the worker it forks from."""
 
     workers: Annotated[int, Meta(ge=0)] = 2
     """Worker processes that ``fazhi serve`` starts beside the API."""

@@ -139,6 +139,9 @@ _TITLES = {
     "input.callback_url": "The callback URL is not allowed",
     "backend.unavailable": "The job backend is unavailable",
     "backend.no_workers": "No worker is running",
+    "batch.not_found": "No such batch",
+    "input.archive_rejected": "The archive was refused",
+    "input.malformed_docx": "The Word document cannot be read",
     "internal": "Internal error",
 }
 
@@ -159,6 +162,9 @@ def _classify(request: Request, exc: Exception) -> tuple[int, str, str]:
         return 413, "input.too_large", f"the request body is larger than the limit of {limit} bytes"
     if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
         return 503, "backend.unavailable", "Redis cannot be reached; retry later"
+    if isinstance(exc, (redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError)):
+        # A full Redis (noeviction) or a replica just after failover: the backend, not the client.
+        return 503, "backend.unavailable", "Redis cannot accept writes right now; retry later"
     if isinstance(exc, ValidationException):
         detail = exc.detail
         if exc.extra:

@@ -35,7 +35,8 @@ class SubmitOperation(Operation):
         self.request_body = RequestBody(
             required=True,
             description=(
-                "The report. Its type (PDF or text) is decided by its bytes, not by Content-Type. "
+                "The report: PDF, DOCX, HTML (a saved portal page) or text. Its type is decided by its bytes, "
+                "not by Content-Type. "
                 "Text may be UTF-8, UTF-8 with BOM, UTF-16 with BOM or GB18030/GBK."
             ),
             content={
@@ -56,6 +57,8 @@ class SubmitOperation(Operation):
                 ),
                 "text/plain": OpenAPIMediaType(schema=_BINARY),
                 "application/pdf": OpenAPIMediaType(schema=_BINARY),
+                "text/html": OpenAPIMediaType(schema=_BINARY),
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": OpenAPIMediaType(schema=_BINARY),
                 "multipart/form-data": OpenAPIMediaType(
                     schema=Schema(
                         type=OpenAPIType.OBJECT,

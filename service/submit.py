@@ -28,7 +28,7 @@ from workers.ingest.sniff import PDF, TEXT, require_supported, sniff
 from workers.ingest.text import decode_text
 from fazhi.observability.api import job_fields
 from fazhi.observability.metrics import JOBS_SUBMITTED
-from workers.jobstore import JobRecord, Status, job_key, now_iso
+from workers.jobstore import JobRecord, Status, job_key, now_iso, rq_job_timeout
 from workers.webhooks import CallbackUrlError, check_url
 
 PARSE_JOB = "workers.jobs.parse_job"
@@ -140,6 +140,10 @@ def inspect(data: bytes, settings: Settings) -> str:
             info = inspect_pdf(data)
             if info.pages > settings.max_pages:
                 raise TooManyPages(f"the PDF has {info.pages} pages; the limit is {settings.max_pages}")
+    else:
+        from workers.ingest import precheck
+
+        precheck(data, media_type, settings)
     return media_type
 
 
@@ -215,7 +219,7 @@ def enqueue(backend: Backend, submission: Submission, media_type: str, owner: st
             PARSE_JOB,
             args=(record.id,),
             job_id=record.id,
-            timeout=settings.job_timeout_seconds,
+            timeout=rq_job_timeout(settings),
             result_ttl=0,
             failure_ttl=settings.retention_seconds,
             description=f"parse {record.id}",

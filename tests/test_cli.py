@@ -185,12 +185,19 @@ def test_cli_worker_count_runs_separate_processes_and_stops_on_sigterm(tmp_path)
             [*FAZHI, "worker", "--count", "2"], env=clean_env(FAZHI_REDIS_URL=server.url), cwd=tmp_path, stderr=log
         )
         try:
+            from rq import Queue, Worker
+
             client = redis.Redis.from_url(server.url)
+            parse_queue = Queue("fazhi", connection=client)  # webhook delivery has workers of its own
+
+            def parse_workers() -> int:
+                return Worker.count(queue=parse_queue)
+
             deadline = time.monotonic() + 30
-            while client.scard("rq:workers") < 2 and time.monotonic() < deadline:
+            while parse_workers() < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
             stderr = (tmp_path / "stderr").read_text()
-            assert client.scard("rq:workers") == 2, stderr  # two RQ workers registered
+            assert parse_workers() == 2, stderr  # two RQ workers registered on the parse queue
             children = _children(proc.pid)
             assert len(children) == 2, stderr
             proc.send_signal(signal.SIGTERM)

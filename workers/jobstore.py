@@ -44,6 +44,15 @@ class Status(str, enum.Enum):
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED})
 
 
+RQ_TIMEOUT_MARGIN_SECONDS = 60
+"""Seconds RQ's own job timeout runs past FAZHI_JOB_TIMEOUT_SECONDS, so the PDF sandbox's
+document limit fires first and the job fails with a clear parse.timeout rather than RQ's alarm."""
+
+
+def rq_job_timeout(settings) -> int:
+    return settings.job_timeout_seconds + RQ_TIMEOUT_MARGIN_SECONDS
+
+
 def job_key(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}"
 

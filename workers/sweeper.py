@@ -18,8 +18,9 @@ from functools import partial
 
 import redis
 
+from fazhi.observability import jobs as observe
 from fazhi.settings import Settings
-from workers.jobstore import RUNNING_SET, JobStore
+from workers.jobstore import RUNNING_SET, JobStore, rq_job_timeout
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def rq_enqueue(settings: Settings, connection: redis.Redis, job_id: str, queue_n
         PARSE_JOB,
         args=(job_id,),
         job_id=f"{job_id}-r{attempt}{secrets.token_hex(3)}",
-        timeout=settings.job_timeout_seconds,
+        timeout=rq_job_timeout(settings),
         result_ttl=0,
         failure_ttl=settings.retention_seconds,
         description=f"parse {job_id} (again)",
@@ -101,7 +102,10 @@ def sweep_once(store: JobStore, settings: Settings) -> dict[str, int]:
         if outcome == "exhausted":
             message = f"the worker running this job stopped responding {settings.max_attempts} times"
             if store.fail(job_id, WORKER_LOST, message, True):
+                observe.lost()
                 notify(store.r, settings, store.get(job_id))
+        elif outcome == "requeued":
+            observe.requeued("worker_lost")
         if outcome != "alive":
             log.warning("job %s: worker lost, %s", job_id, outcome)
         counts[outcome] = counts.get(outcome, 0) + 1

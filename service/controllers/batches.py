@@ -340,6 +340,8 @@ class BatchController(Controller):
         owner = tenant(request)
         await admit(backend, owner)
         docs = await read_batch(request, backend)
+        if len(docs) > 1:  # each document is a job: charge the rest of them against the budget too
+            await admit(backend, owner, cost=len(docs) - 1)
         record = await sync_to_thread(_enqueue_all, backend, docs, owner)
         body = await batch_view(backend, record)
         return Response(body, status_code=202, headers={"Location": f"{self.path}/{record.id}"})

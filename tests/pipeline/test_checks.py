@@ -123,3 +123,28 @@ def test_checks_codes_in_data_file_have_known_severities():
     for spec in table["codes"].values():
         assert spec["severity"] in ("error", "warning", "info")
         assert spec["zh"] and spec["en"]
+
+
+@pytest.mark.parametrize("ocr_installed, code", [(False, "ocr.unavailable"), (True, "ocr.failed")])
+def test_checks_unread_pdf_pages_are_named(monkeypatch, ocr_installed, code):
+    from workers.ingest import ocr
+    from workers.pipeline.model import PageRaw
+
+    monkeypatch.setattr(ocr, "available", lambda: ocr_installed)
+    pages = [
+        PageRaw(number=1, raw_start=0, raw_end=4, width=595, height=842),
+        PageRaw(number=2, raw_start=4, raw_end=4, width=595, height=842, text_source="none", quality=0.0),
+        PageRaw(number=3, raw_start=4, raw_end=4, width=595, height=842, text_source="none", quality=0.0),
+    ]
+    doc = Doc(raw=RawText(text="正文内容", media_type="application/pdf", pages=pages), text="正文内容")
+    found = [c for c in checks.unread_pages(doc)]
+    assert [c.code for c in found] == [code]
+    assert found[0].severity == "error" and "2、3" in found[0].message
+
+
+def test_checks_readable_pdf_has_no_ocr_finding():
+    from workers.pipeline.model import PageRaw
+
+    pages = [PageRaw(number=1, raw_start=0, raw_end=4, width=595, height=842)]
+    doc = Doc(raw=RawText(text="正文内容", media_type="application/pdf", pages=pages), text="正文内容")
+    assert checks.unread_pages(doc) == []

@@ -15,13 +15,15 @@ def test_openapi_documents_every_route_and_problem_responses():
 
     doc = json.loads(generate())
     # >=: the batch and page routes (issue 6) are documented too
-    assert set(doc["paths"]) >= {"/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result", "/v1/indicators", "/healthz", "/readyz"}
+    assert set(doc["paths"]) >= {"/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result", "/v1/indicators", "/healthz", "/readyz",
+        "/v1/batches", "/v1/batches/{batch_id}", "/v1/batches/{batch_id}/table", "/v1/jobs/{job_id}/table"}
     for path, methods in doc["paths"].items():
         if path.startswith("/v1/"):
             for operation in methods.values():
                 assert "401" in operation["responses"], (path, "must document 401")
     submit = doc["paths"]["/v1/jobs"]["post"]
-    assert set(submit["requestBody"]["content"]) == {"application/json", "text/plain", "application/pdf", "multipart/form-data"}
+    assert set(submit["requestBody"]["content"]) == {"application/json", "text/plain", "application/pdf", "text/html",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "multipart/form-data"}
     assert "application/problem+json" in submit["responses"]["415"]["content"]
     assert doc["paths"]["/v1/jobs/{job_id}/result"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Result")
 

@@ -126,7 +126,20 @@ def not_annual(doc: Doc) -> list[Check]:
     return []
 
 
+def unread_pages(doc: Doc) -> list[Check]:
+    """PDF pages with no usable text that OCR could not read: say which, never fail silently."""
+    pages = doc.raw.pages or []
+    unread = [p.number for p in pages if p.text_source == "none"]
+    if not unread:
+        return []
+    from workers.ingest import ocr  # only PDFs have pages; text jobs never import the OCR module
+
+    code = "ocr.failed" if ocr.available() else "ocr.unavailable"
+    return [make(code, pages="、".join(map(str, unread)), count=len(unread))]
+
+
 CHECKS: tuple[Callable[[Doc], list[Check]], ...] = (
+    unread_pages,
     framework_years,
     bad_dates,
     signed_early,

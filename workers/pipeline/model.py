@@ -15,10 +15,10 @@ Offsets are half-open ``[start, end)`` character offsets into the canonical ``Do
 from __future__ import annotations
 
 from array import array
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 SCHEMA_VERSION = "1"
 
@@ -105,17 +105,29 @@ class Quantity(Struct, kw_only=True):
 # --------------------------------------------------------------------------------------------
 
 
+PdfBox = Annotated[
+    tuple[float, float, float, float],
+    Meta(
+        description=(
+            "[x0, y0, x1, y1] in PDF points (1/72 inch) in the page's unrotated user space, "
+            "origin at the bottom-left corner of the page, y growing upwards (as PDFium reports)."
+        )
+    ),
+]
+PageNumber = Annotated[int, Meta(ge=1, description="1-based page number")]
+
+
 class Box(Struct, frozen=True):
-    page: int  # 1-based
-    bbox: tuple[float, float, float, float]
+    page: PageNumber
+    bbox: PdfBox
 
 
 class Evidence(Struct, kw_only=True):
     start: int
     end: int
     quote: str
-    page: int | None = None  # 1-based; null for text input
-    bbox: tuple[float, float, float, float] | None = None  # union box on `page`, PDF points
+    page: PageNumber | None = None  # null for text input
+    bbox: PdfBox | None = None  # union of the quote's character boxes on `page`
     boxes: list[Box] = []  # one box per line the quote touches
 
 
