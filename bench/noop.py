@@ -1,0 +1,5 @@
+"""A job that does nothing: the RQ round-trip baseline (workers import it by name)."""
+
+
+def noop() -> int:
+    return 0

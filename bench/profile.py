@@ -1,0 +1,101 @@
+"""Profile one worker over a batch of jobs, or the API under status reads, with pyinstrument.
+
+    uv run --with pyinstrument python -m bench.profile text   [--jobs 30]
+    uv run --with pyinstrument python -m bench.profile pdf    [--jobs 3]   (seed PDFs + a 300-page one)
+    uv run --with pyinstrument python -m bench.profile status [--seconds 5]
+
+``text``/``pdf`` queue the jobs through the API with no worker running, then run one worker in
+burst mode under pyinstrument (it exits when the queue is empty), so the profile is the jobs
+plus the worker's start-up. ``status`` runs the API under pyinstrument while wrk reads one
+job's status. Writes a text profile to stdout (and ``--html FILE``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+
+from bench import corpus, http_load
+from bench.client import Client
+from bench.stack import ROOT, Stack
+
+
+def _pyinstrument(args: list[str], html: str | None) -> list[str]:
+    out = ["-r", "html", "-o", html] if html else ["-r", "text"]
+    return [sys.executable, "-m", "pyinstrument", *out, *args]
+
+
+def profile_worker(kind: str, jobs: int, html: str | None) -> None:
+    seeds = corpus.seed_texts()
+    with Stack(workers=0) as stack:
+        client = Client(stack.base_url)
+        ids = []
+        if kind == "text":
+            texts = [t for _, t in seeds]
+            ids = [client.submit_text(texts[i % len(texts)], f"doc{i}.txt") for i in range(jobs)]
+        else:
+            pdfs = corpus.seed_pdfs(seeds)
+            big = corpus.big_pdf(seeds, 300, sum(p.pages for p in pdfs))
+            for i in range(jobs):
+                ids += [client.submit_pdf(p.data, p.name) for p in pdfs]
+            ids.append(client.submit_pdf(big.data, big.name))
+        env = {**stack.env(), "FAZHI_WORKER_BURST": "1"}
+        start = time.perf_counter()
+        subprocess.run(_pyinstrument(["-m", "workers.worker"], html), cwd=ROOT, env=env, check=True, timeout=900)
+        print(f"# {len(ids)} jobs in {time.perf_counter() - start:.2f} s (worker start-up included)")
+        for job_id in ids:
+            client.result(job_id, deadline_seconds=5)
+        client.close()
+
+
+def profile_status(seconds: float, html: str | None) -> None:
+    with Stack(workers=1) as stack:
+        client = Client(stack.base_url)
+        job_id = client.submit_text(corpus.seed_texts()[0][1], "status.txt")
+        client.result(job_id)
+        client.close()
+        # A second API on another port, under the profiler, against the same Redis.
+        from fazhi.embedded_redis import free_port
+
+        port = free_port()
+        api = subprocess.Popen(  # noqa: S603
+            _pyinstrument(["-m", "uvicorn", "bench.app:create_bench_app", "--factory", "--port", str(port),
+                           "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"], html),
+            cwd=ROOT, env=stack.env(),
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            probe = Client(url)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    probe.hello()
+                    break
+                except Exception:  # noqa: BLE001 - not up yet
+                    time.sleep(0.2)
+            probe.close()
+            rate = http_load.requests_per_second(f"{url}/v1/jobs/{job_id}", seconds)
+            print(f"# status reads under the profiler: {rate:.0f} req/s")
+        finally:
+            api.send_signal(signal.SIGINT)
+            api.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile")
+    parser.add_argument("kind", choices=["text", "pdf", "status"])
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--html", default=None)
+    args = parser.parse_args()
+    if args.kind == "status":
+        profile_status(args.seconds, args.html)
+    else:
+        profile_worker(args.kind, args.jobs or (30 if args.kind == "text" else 3), args.html)
+
+
+if __name__ == "__main__":
+    main()
