@@ -20,11 +20,14 @@ from workers.pipeline.model import (
 )
 
 DEVSET = Path(__file__).parent / "devset"
-FLOORS = DEVSET / "floors.toml"
-# The unit list of the team's quantity policy, plus 件次 (see devset/README.md).
+# Every labelled set is checked against its own floors: the dev set (tuned on), the held-out set
+# and the blind set (written before the stage code was read; see their READMEs).
+LABELLED_SETS = [Path(__file__).parent / name for name in ("devset", "heldout", "blind")]
+# The unit list of the team's quantity policy, plus 件次 宗 笔 台次 期次 架 (see devset/README.md).
 POLICY_UNITS = set(
     "件 起 次 场 场次 期 轮 批 批次 人 名 位 人次 户 家 家次 户次 个 个次 份 册 本 条 项 处 卷 篇 部 所 支 类 套 "
-    "台 辆 块 幅 张 学时 课时 小时 天 日 个月 年 元 % 个百分点 倍 平方米 亩 公里 米 吨 座 栋 间 件次".split()
+    "台 辆 块 幅 张 学时 课时 小时 天 日 个月 年 元 % 个百分点 倍 平方米 亩 公里 米 吨 座 栋 间 件次 "
+    "宗 笔 台次 期次 架".split()
 )
 
 
@@ -260,6 +263,7 @@ def test_evaluate_unknown_floor_name_fails():
 # --------------------------------------------------------------------------------------------
 
 PAIRS = ev.documents(DEVSET)
+ALL_PAIRS = [pair for directory in LABELLED_SETS for pair in ev.documents(directory)]
 
 
 def _catalogue_ids() -> set[str]:
@@ -275,8 +279,13 @@ def test_evaluate_devset_has_seeds_and_own_documents():
     assert any(n.endswith(".pdf") for n in names)
 
 
-@pytest.mark.parametrize(("doc", "lab"), PAIRS, ids=[d.stem for d, _ in PAIRS])
-def test_evaluate_devset_labels_are_well_formed(doc, lab):
+def test_evaluate_heldout_and_blind_sets_are_there():
+    names = {directory.name: [d.name for d, _ in ev.documents(directory)] for directory in LABELLED_SETS}
+    assert len(names["heldout"]) >= 18 and len(names["blind"]) >= 8
+
+
+@pytest.mark.parametrize(("doc", "lab"), ALL_PAIRS, ids=[f"{d.parent.name}/{d.stem}" for d, _ in ALL_PAIRS])
+def test_evaluate_labels_are_well_formed(doc, lab):
     # a PDF's labels are written against the text it was rendered from (make_pdf.py)
     source = doc.with_name(doc.stem + ".source.txt")
     text = (source if doc.suffix == ".pdf" else doc).read_text(encoding="utf-8")
@@ -284,11 +293,14 @@ def test_evaluate_devset_labels_are_well_formed(doc, lab):
     labels = ev.load_labels(lab)
     ids = _catalogue_ids()
     assert labels.quantities, "every document has quantities"
+    # Held-out anchors may run across page chrome that normalisation removes (h06 splits
+    # "38⏎- 2 -⏎…⏎6件"): they are checked in result.text by the floors test (label problems).
+    raw_anchors = doc.parent.name != "heldout"
     for q in labels.quantities:
-        assert text.count(q.anchor) == 1, q.anchor
-        folded = ev.squash(q.anchor)[0]
-        assert flat.count(folded) == 1, q.anchor
-        assert folded.count(ev.squash(q.number)[0]) == 1, (q.anchor, q.number)
+        if raw_anchors:
+            assert text.count(q.anchor) == 1, q.anchor
+            assert flat.count(ev.squash(q.anchor)[0]) == 1, q.anchor
+        assert ev.squash(q.anchor)[0].count(ev.squash(q.number)[0]) == 1, (q.anchor, q.number)
         assert q.unit in POLICY_UNITS, q
         assert q.qualifier in ("exact", "at_least", "about", "at_most"), q
         assert q.id is None or q.id in ids, q
@@ -305,14 +317,18 @@ def test_evaluate_devset_labels_are_well_formed(doc, lab):
 # --------------------------------------------------------------------------------------------
 
 
-def test_evaluate_floors_file_names_known_metrics():
-    with FLOORS.open("rb") as fh:
+@pytest.mark.parametrize("directory", LABELLED_SETS, ids=lambda d: d.name)
+def test_evaluate_floors_file_names_known_metrics(directory):
+    with (directory / "floors.toml").open("rb") as fh:
         floors = ev._flatten(tomllib.load(fh))
     assert "quantities.precision" in floors and "quantities.recall" in floors
+    assert "quantities.id_accuracy" in floors and "metadata.region.township" in floors
     assert all(0.0 <= v <= 1.0 for v in floors.values())
 
 
-def test_evaluate_devset_meets_floors():
-    report = ev.evaluate(DEVSET)
-    failures = ev.below_floors(report, ev.load_floors(FLOORS))
+@pytest.mark.parametrize("directory", LABELLED_SETS, ids=lambda d: d.name)
+def test_evaluate_labelled_set_meets_floors(directory):
+    report = ev.evaluate(directory)
+    assert report.counts["label_problems"] == 0, ev.format_report(report, verbose=True)
+    failures = ev.below_floors(report, ev.load_floors(directory / "floors.toml"))
     assert not failures, "\n" + ev.format_report(report, verbose=True) + "\n" + "\n".join(failures)

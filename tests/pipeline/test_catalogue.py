@@ -135,3 +135,15 @@ def test_catalogue_matching_tables_load():
     assert "%" in cfg.matching.rate_units
     assert "办结率" in cfg.matching.generic_rate_keywords
     assert "倍" in cfg.matching.no_id_units
+
+
+def test_catalogue_unit_equivalents_are_quantity_units():
+    # 宗 = 件 etc.: both sides must be units the quantities stage can emit and the target a unit
+    # some entry counts in, or the equivalence would silently do nothing.
+    equivalents = catalogue.load_config().matching.unit_equivalents
+    stage_units = set(load_toml("quantities_units.toml")["units"])
+    entry_units = {u for e in load_catalogue() for u in e.units}
+    assert {"宗", "件次"} <= set(equivalents)
+    for unit, base in equivalents.items():
+        assert unit in stage_units and base in stage_units, unit
+        assert base in entry_units and unit != base, unit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from workers.pipeline import gazetteer
@@ -110,3 +111,23 @@ def test_gazetteer_build_adds_former_names_with_their_successor():
                "2002-12-31\t国批\t广西壮族自治区\t广西\t柳州地区\t柳州\t忻城县\t忻城=>广西壮族自治区\t来宾市\t忻城县"]
     rows = build.former_rows(changes, current={("湖南省", "长沙市", "宁乡市")})
     assert rows == [("county", "湖南省", "长沙市", "宁乡县", "", "", "宁乡", "宁乡市")]
+
+
+def test_gazetteer_bare_jiedao_is_no_division(gz):
+    # three divisions are literally named 街道; in a report the word is generic
+    assert [m.name for m in gz.find("依托街道综治中心，向阳街道")] == ["向阳街道"]
+
+
+def test_gazetteer_prose_mention_weaker_than_name_line(gz):
+    (title,) = gz.find("石柱土家族自治县人民政府")
+    (prose,) = [msgspec.structs.replace(m, prose=True) for m in gz.find("市政府和县委")]
+    assert prose.name == "和县"
+    region = gazetteer.resolve([title, prose])
+    assert region.county == "石柱土家族自治县" and region.province == "重庆市"
+    # without the flag the two tie and nothing is answered
+    assert gazetteer.resolve([title, msgspec.structs.replace(prose, prose=False)]).county is None
+
+
+@pytest.mark.parametrize("text", ["金牛乡人民政府", "宝坻镇"])
+def test_gazetteer_short_form_before_township_suffix_is_not_the_county(gz, text):
+    assert not [m for m in gz.find(text, shorts=True) if m.short]

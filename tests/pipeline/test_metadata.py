@@ -245,6 +245,18 @@ MORE = [
      dict(level="province", recipient="党中央、国务院", issuer="广西壮族自治区人民政府")),
     ("中共巴彦查干苏木委员会 巴彦查干苏木人民政府2022年法治政府建设工作报告\n2022年，苏木党委、政府扎实推进法治政府建设，现将有关情况报告如下：\n",
      dict(body_type="party_government_joint", level="township")),
+    # a 街道 is named in full ("街道" alone is an ordinary word, not a division); a name shared
+    # by many districts leaves the parents null
+    ("向阳街道办事处2023年法治政府建设年度报告\n区委、区政府：\n2023年，向阳街道在区委、区政府的领导下，推进法治街道建设，依托街道综治中心化解纠纷。现将有关情况报告如下：\n",
+     dict(level="township", region=Region(township="向阳街道"))),
+    ("丽君街道办事处2022年度法治政府建设情况报告\n中共秀峰区委、秀峰区人民政府：\n2022年，丽君街道办事处在区委、区政府的领导下，深入推进法治街道建设。现将有关情况报告如下：\n",
+     dict(level="township", region=Region(province="广西壮族自治区", city="桂林市", county="秀峰区", township="丽君街道", code="450302"))),
+    # a name read in prose ("市委、市政府和县委" holds 和县) does not outweigh the title's
+    ("石柱土家族自治县人民政府关于2020年法治政府建设情况的报告\n市政府：\n2020年，县政府在市委、市政府和县委的坚强领导下，推进法治政府建设。现将有关情况报告如下：\n",
+     dict(level="county", region=Region(province="重庆市", county="石柱土家族自治县", code="500240"))),
+    # a town the gazetteer lacks is still named by its government; 金牛 is no short form of 金牛区 here
+    ("金牛乡2022年法治政府建设工作报告\n县委全面依法治县委员会办公室：\n今年以来，金牛乡党委、政府扎实推进依法行政。现将2022年工作情况报告如下：\n一、主要工作\n略。\n金牛乡人民政府\n2022年12月28日\n",
+     dict(level="township", issuer="金牛乡人民政府", region=Region(township="金牛乡"))),
 ]
 
 

@@ -101,6 +101,7 @@ class Matching(Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     container_units: list[str]
     max_sentence_chars: int
     max_paragraph_chars: int
+    unit_equivalents: dict[str, str] = {}
 
 
 class CatalogueFile(Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):

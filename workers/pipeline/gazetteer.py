@@ -47,6 +47,7 @@ class Mention(Struct, frozen=True):
     name: str  # canonical full name the surface form stands for
     short: bool  # matched through a short form (宝坻 for 宝坻区)
     places: tuple[Place, ...]
+    prose: bool = False  # found in running text, not a name line (title, header, signature)
 
 
 class Gazetteer:
@@ -175,12 +176,13 @@ def resolve(strong: list[Mention], hints: list[Mention] = (), code: str | None =
         return place.to_region() if place else Region()
 
     def support(place: Place, mentions: list[Mention]) -> float:
-        # a short form (宝坻, 共和 in 共和国) is weaker evidence than a full name
+        # a short form (宝坻, 共和 in 共和国) is weaker evidence than a full name, and so is a
+        # name read in prose, where words run together ("市委、市政府和县委" holds 和县)
         names = _names(place, gz)
         weights: dict[str, float] = {}
         for m in mentions:
             if m.name in names:
-                weights[m.name] = max(weights.get(m.name, 0.0), 0.5 if m.short else 1.0)
+                weights[m.name] = max(weights.get(m.name, 0.0), 0.5 if m.short or m.prose else 1.0)
         return sum(weights.values())
 
     scored = [(support(p, strong) + (_code_support(p, code) if code else 0.0), DEPTH[p.level], p) for p in candidates]

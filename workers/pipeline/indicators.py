@@ -84,6 +84,10 @@ def run(doc: Doc) -> Doc:
         n_start, n_end = _number_span(q)
         value_end[n_start] = max(value_end.get(n_start, n_end), q.end if q.end > n_start else n_end)
     num_starts = sorted(value_end)
+    sharing: dict[int, int] = {}  # number start → how many quantities share that number
+    for q in quantities:
+        sharing[_number_span(q)[0]] = sharing.get(_number_span(q)[0], 0) + 1
+    seen_at: dict[int, int] = {}
     rate_starts = sorted({_number_span(q)[0] for q in quantities if _is_rate(matcher, q)})
     out: list[Indicator] = []
     done: list[Done] = []  # (number_start, clause_start, indicator) in text order
@@ -103,14 +107,31 @@ def run(doc: Doc) -> Doc:
         is_rate = _is_rate(matcher, q)
         lo = bisect.bisect_left(rate_starts, win.clause_start)
         hi = bisect.bisect_left(rate_starts, win.clause_end)
+        k = seen_at.get(n_start, 0)
+        seen_at[n_start] = k + 1
         source = inherit(
-            matcher, text, hits, hit_starts, win, is_rate=is_rate, done=done, rate_numbers=rate_starts[lo:hi]
+            matcher,
+            text,
+            hits,
+            hit_starts,
+            win,
+            is_rate=is_rate,
+            done=done,
+            rate_numbers=rate_starts[lo:hi],
+            shared=(k, sharing[n_start]),
         )
         if source is not None:
             ident, name, system = source.id, source.name, source.system
         else:
             query = matcher.query(
-                text, hits, hit_starts, win, span=(q.start, q.end), unit=q.unit, is_rate=is_rate
+                text,
+                hits,
+                hit_starts,
+                win,
+                span=(q.start, q.end),
+                unit=q.unit,
+                is_rate=is_rate,
+                followed=j < len(num_starts) and num_starts[j] < win.clause_end,
             )
             candidates = matcher.score(
                 text,

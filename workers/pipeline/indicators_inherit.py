@@ -49,13 +49,18 @@ def inherit(
     is_rate: bool,
     done: list[Done],
     rate_numbers: list[int],
+    shared: tuple[int, int] = (0, 1),
 ) -> Indicator | None:
     """The earlier indicator this value belongs to, if it is a change or a bare rate.
 
     ``done`` holds the values already decided, in text order; ``rate_numbers`` the number
-    positions of the rate values in this value's clause (for 分别).
+    positions of the rate values in this value's clause (for 分别); ``shared`` is this value's
+    index among the quantities sharing its number, and their count ("办结率和满意率均为100%").
     """
     earlier = [d for d in done if d[0] >= win.statement_start and d[0] < win.clause_start]
+    listed = None if is_rate else _listed_value(matcher, text, win, done)
+    if listed is not None:
+        return listed
     if matcher.is_change(text, win):
         same = [d for d in done if win.sentence_start <= d[0] < win.number_start]
         if not same or _names_something(hits, hit_starts, win.before_start, win.number_start):
@@ -78,4 +83,24 @@ def inherit(
             return group[rate_numbers.index(win.number_start)]
     if len(set(ids)) == 1 and ids[0] is not None:
         return group[-1]
-    return None
+    if None in ids:
+        return None
+    # Figures of different things, then one shared value: "建议837件、提案751件，办结率和满意率
+    # 均为100%" pairs the rates with the figures in order when they are as many; a single rate
+    # ("建议195件、提案286件，满意率98.6%") goes with the nearest figure.
+    if shared[1] == len(group):
+        return group[shared[0]]
+    return group[-1] if shared[1] == 1 else None
+
+
+def _listed_value(matcher: Matcher, text: str, win: Window, done: list[Done]) -> Indicator | None:
+    """"…分别为2.31万件、2.86万件和3.42万件": a count joined to the previous one by a list mark
+    alone is another value of the same thing (rates after 分别 pair with figures instead)."""
+    prev = [d for d in done if win.statement_start <= d[0] < win.number_start]
+    if not prev or "分别" not in text[win.statement_start : win.number_start]:
+        return None
+    ind = prev[-1][2]
+    link = text[ind.evidence.end : win.number_start].strip()
+    if ind.id is None or link not in matcher.m.list_joiners:
+        return None
+    return ind

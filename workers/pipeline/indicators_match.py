@@ -51,6 +51,7 @@ class Query(Struct, kw_only=True):
     joins: bool = False  # "1324名执法人员参加": participants in something named earlier
     container_end: int = -1  # end of "部门/街镇/村" right after the unit, or -1
     adjacent: bool = False  # a keyword follows the container directly ("13个社区调委会")
+    followed: bool = False  # another number follows in the same clause
 
     @property
     def inherits(self) -> bool:
@@ -90,6 +91,7 @@ class Matcher:
         self.index = KeywordIndex(self.entries, self.m.generic_rate_keywords)
         self.rate_units = frozenset(self.m.rate_units)
         self.no_id_units = frozenset(self.m.no_id_units)
+        self.unit_equivalents = dict(self.m.unit_equivalents)
         self.container_units = frozenset(self.m.container_units)
         self.containers = tuple(sorted(self.m.container_nouns, key=len, reverse=True))
         self.own_unit_entries: dict[str, tuple[int, ...]] = {}
@@ -122,9 +124,12 @@ class Matcher:
         span: tuple[int, int],
         unit: str,
         is_rate: bool,
+        followed: bool = False,
     ) -> Query:
         """The quantity's shape: change, participation count, container count."""
-        q = Query(span=span, unit=unit, is_rate=is_rate, change=self.is_change(text, win))
+        # A regional or finer-grained unit counts what its base unit counts (378宗 = 378件).
+        unit = self.unit_equivalents.get(unit, unit)
+        q = Query(span=span, unit=unit, is_rate=is_rate, change=self.is_change(text, win), followed=followed)
         after = text[win.after_start : win.after_end]
         q.joins = not is_rate and any(word in after for word in self.m.participation_words)
         if not (is_rate or q.change) and unit in self.container_units:
@@ -162,6 +167,8 @@ class Matcher:
         """Candidates for one quantity, best first (empty when nothing fits)."""
         if q.unit in self.no_id_units and not q.change:
             return []
+        if q.container_end >= 0 and q.followed and not q.adjacent:
+            return []  # "46个执法部门共办理…案件1234件": the places scope the next figure
         lo = bisect.bisect_left(hit_starts, win.paragraph_start)
         hi = bisect.bisect_left(hit_starts, win.sentence_end)
         window_hits = hits[lo:hi]

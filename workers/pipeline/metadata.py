@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import msgspec
+
 from workers.pipeline import dates, gazetteer, metadata_framework, metadata_issuer
 from workers.pipeline.metadata_layout import Field, Layout, first_sentence, read
 from workers.pipeline.model import Doc, Metadata, Region, Span
@@ -146,7 +148,7 @@ def _region(
         for m in gz.find(text[sp.start: sp.end], shorts=shorts, offset=sp.start):
             if (m.start, m.end) not in seen:
                 seen.add((m.start, m.end))
-                strong.append(m)
+                strong.append(m if shorts else msgspec.structs.replace(m, prose=True))
     hints = [m for m in everywhere if (m.start, m.end) not in seen]
     region = gazetteer.resolve(strong, hints, _region_code(layout))
     deepest = region.township or region.county or region.city or region.province
@@ -182,6 +184,10 @@ def extract(text: str) -> Metadata:
         md.issuer = metadata_issuer.fullest(name, kind, lvl, region, named)
         md.body_type, md.level = kind, lvl
         ev["issuer"] = span
+        if lvl == "township" and region.township is None:
+            town = metadata_issuer.township_of(name, kind)
+            if town is not None:
+                region = msgspec.structs.replace(region, township=town)
     md.region = region
     if region_span is not None and region != Region():
         ev["region"] = region_span

@@ -192,6 +192,20 @@ def level(name: str, kind: BodyType, region: Region) -> Level | None:
     return lvl
 
 
+def township_of(name: str, kind: BodyType) -> str | None:
+    """The township a township government names ("金牛乡人民政府" → 金牛乡), for towns the
+    gazetteer lacks: the document itself determines the name, though not its parents."""
+    if kind == "party_government_joint":
+        name = _government_part(name)
+    elif kind != "government":
+        return None
+    place = _strip_suffix(name, _org()["government_strip"])
+    for suffix, lvl in patterns()["level"]["suffix"]:
+        if lvl == "township" and place.endswith(suffix) and 2 <= len(place) - len(suffix) <= 8:
+            return place
+    return None
+
+
 def _generic_level(prefix: str, region: Region) -> Level | None:
     gz = gazetteer.get()
     if prefix == "市":
