@@ -89,5 +89,5 @@ def supported() -> frozenset[str]:
 def require_supported(media_type: str) -> None:
     """Raise ``UnsupportedType`` unless the pipeline can read ``media_type``."""
     if media_type not in _table().supported:
-        message = _table().messages.get(media_type, f"{media_type} is not supported; send PDF or plain text")
+        message = _table().messages.get(media_type, f"{media_type} is not supported; send the report as DOCX, HTML, PDF or plain text")
         raise UnsupportedType(f"{message} (detected {media_type})")
