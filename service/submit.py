@@ -73,16 +73,20 @@ async def admit(backend: Backend, tenant: str, cost: int = 1) -> None:
         raise BackendBusy(f"{depth} jobs are waiting (limit {settings.max_queue_depth}); retry later")
 
 
+def decode_json_body(body: bytes, decoder: msgspec.json.Decoder, shape: str):
+    """Decode a JSON request body, mapping msgspec's errors to the API's codes."""
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"the JSON body does not match {shape}: {exc}") from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter for bad UTF-8 in strings
+        raise InvalidJson(f"the body is not valid UTF-8 JSON: {exc}") from None
+
+
 async def read_submission(request: Request, filename: str | None, callback_url: str | None = None) -> Submission:
     content_type, _ = request.content_type
     if content_type == "application/json":
-        body = await request.body()
-        try:
-            doc = _submit_decoder.decode(body)
-        except msgspec.ValidationError as exc:
-            raise InvalidInput(f"the JSON body does not match {{text, filename}}: {exc}") from None
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter for bad UTF-8 in strings
-            raise InvalidJson(f"the body is not valid UTF-8 JSON: {exc}") from None
+        doc = decode_json_body(await request.body(), _submit_decoder, "{text, filename}")
         return Submission(doc.text.encode("utf-8"), clean_filename(doc.filename or filename), doc.callback_url or callback_url)
     if content_type == "multipart/form-data":
         try:

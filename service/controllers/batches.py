@@ -27,11 +27,11 @@ from litestar.params import FromPath, QueryParameter
 from msgspec import Struct
 
 from service.backend import Backend
-from service.errors import InvalidInput, InvalidJson, JobNotFinished, JobNotFound, ServiceError
+from service.errors import InvalidInput, JobNotFinished, JobNotFound, ServiceError
 from service.jobviews import fetch, view
 from service.openapi_docs import problems
 from service.schemas import JobError, JobView
-from service.submit import Submission, admit, clean_filename, inspect, submit
+from service.submit import Submission, admit, clean_filename, decode_json_body, inspect, submit
 from workers import export
 from workers.batchstore import AsyncBatchStore, BatchItem, BatchRecord, BatchStore
 from workers.errors import FazhiError
@@ -124,13 +124,7 @@ def _expand(doc: Doc, max_member_bytes: int) -> list[Doc]:
 async def read_batch(request: Request, backend: Backend) -> list[Doc]:
     content_type, _ = request.content_type
     if content_type == "application/json":
-        body = await request.body()
-        try:
-            batch = _batch_decoder.decode(body)
-        except msgspec.ValidationError as exc:
-            raise InvalidInput(f"the JSON body does not match {{documents: [{{text, filename}}]}}: {exc}") from None
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-            raise InvalidJson(f"the body is not valid UTF-8 JSON: {exc}") from None
+        batch = decode_json_body(await request.body(), _batch_decoder, "{documents: [{text, filename}]}")
         docs = [Doc(clean_filename(d.filename), d.text.encode("utf-8")) for d in batch.documents]
     elif content_type == "multipart/form-data":
         try:
