@@ -379,3 +379,28 @@ def test_api_submit_pdf_over_page_limit(settings, redis_conn):
     with TestClient(app=create_app(replace(settings, max_pages=1))) as client:
         assert client.post("/v1/jobs", content=data, headers={"content-type": "application/pdf"}).status_code == 202
         assert_problem(client.post("/v1/jobs", content=two_pages, headers={"content-type": "application/pdf"}), 422, "input.too_many_pages")
+
+
+@pytest.mark.parametrize("kind", ["text", "pdf"])
+def test_api_result_equals_fazhi_extract_for_the_same_bytes(e2e_client, tmp_path, kind):
+    """Issue 3: the service and `fazhi extract` run one pipeline, so they agree to the byte."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    seed = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / "001_033957f002b379d8.txt"
+    text = seed.read_text(encoding="utf-8") if seed.is_file() else REPORT
+    data = text.encode("utf-8") if kind == "text" else _pdf_bytes(text.splitlines()[:40])
+    path = tmp_path / "report.bin"
+    path.write_bytes(data)
+    local = subprocess.run([sys.executable, "-m", "fazhi", "extract", str(path)], capture_output=True, timeout=120)
+    assert local.returncode == 0, local.stderr.decode()[-2000:]
+    expected = json.loads(local.stdout.decode().splitlines()[0])
+
+    job_id = e2e_client.post(f"/v1/jobs?filename=report.bin", content=data,
+                             headers={"content-type": "application/octet-stream"}).json()["id"]
+    assert wait_done(e2e_client, job_id)["status"] == "succeeded"
+    served = e2e_client.get(f"/v1/jobs/{job_id}/result").json()
+    assert served["indicators"], "the report has quantities"
+    assert served == expected
