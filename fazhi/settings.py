@@ -96,6 +96,9 @@ class Settings(Struct, kw_only=True, frozen=True):
     otel_enabled: bool = False
     """Send OpenTelemetry traces (request → job) to the OTLP endpoint in ``OTEL_EXPORTER_OTLP_ENDPOINT``."""
 
+    share_secret: Annotated[str, Meta(min_length=16)] | None = None
+    """HMAC-SHA256 key for signing share links (16+ characters); unset: one is generated once and kept in Redis (``fazhi:share-secret``)."""
+
 
 def get_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
     """Build Settings from ``environ`` (default ``os.environ``) plus explicit overrides."""
@@ -113,7 +116,7 @@ def get_settings(environ: dict[str, str] | None = None, **overrides: object) -> 
         msg = str(exc)
         for field in Settings.__struct_fields__:
             if f"`$.{field}`" in msg:
-                got = values.get(field)
+                got = "<hidden>" if field.endswith("_secret") else values.get(field)  # never echo a secret to logs
                 raise SettingsError(f"{PREFIX}{field.upper()}={got!r} is not valid: {msg.split(' - at')[0]}") from None
         raise SettingsError(msg) from None
 

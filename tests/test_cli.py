@@ -260,3 +260,11 @@ def test_cli_serve_workers_default_comes_from_settings(env, argv, expected, monk
     monkeypatch.setattr(fazhi.serve, "serve", lambda settings, **kw: seen.update(kw) or 0)
     assert cli.main(["serve", "--port", "0", *argv]) == 0
     assert seen == {"host": "127.0.0.1", "port": 0, "workers": expected}
+
+
+def test_cli_bad_secret_setting_is_not_echoed():
+    from fazhi.settings import SettingsError, get_settings
+
+    with pytest.raises(SettingsError) as info:
+        get_settings({"FAZHI_SHARE_SECRET": "tooshort-9"})
+    assert "FAZHI_SHARE_SECRET" in str(info.value) and "tooshort-9" not in str(info.value)

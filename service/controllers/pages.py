@@ -4,28 +4,38 @@ Everything shown from a document goes through ``html.escape`` (text, names, quot
 review script travels as JSON inside ``<script type="application/json">`` with ``<``, ``>`` and
 ``&`` escaped, so a report containing ``<script>`` or ``</script>`` is only ever text. The pages
 load scripts and styles from ``/static`` only (CSP ``script-src 'self'``); the card has no script
-at all and may be framed by any portal. None of these routes is part of the JSON API schema.
+at all and may be framed by any portal. The pages are not part of the JSON API schema; the one
+API route here, ``POST /v1/jobs/{id}/share``, is.
+
+A browser cannot add an API key to a link or an iframe, so these routes are public to the auth
+guard and check access themselves (``service.share.access``): a key as for the API, or a signed,
+expiring share link made by ``POST /v1/jobs/{id}/share``. A page opened through a link carries the
+same ``exp``/``sig`` into the pages it links to (card, page images), and none to the JSON API.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Template
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.openapi.spec import Operation
+from litestar.params import FromPath, JSONBody
 from litestar.static_files import create_static_files_router
 
 from service.backend import Backend
 from service.controllers.batches import tenant
 from service.errors import JobNotFound
 from service.jobviews import fetch
+from service.openapi_docs import problems
+from service.share import Access, ShareLinks, ShareRequest, access, expiry, iso, secret
 from workers.export import SECTION_KINDS
 from workers.jobstore import JobRecord, Status, input_key
 from workers.pipeline.model import Result
@@ -187,25 +197,42 @@ def facts(result: Result) -> str:
     return " · ".join(f"{esc(k)}：{esc(v)}" for k, v in parts if v)
 
 
-def review_page(record: JobRecord, result: Result, page_sizes: list[tuple[float, float]] | None) -> str:
-    job = esc(record.id)
-    links = (
-        f'<a href="/">上传 <span lang="en">Upload</span></a>'
-        f'<a href="/v1/jobs/{job}/result">JSON</a>'
-        f'<a href="/v1/jobs/{job}/table?format=csv">CSV</a>'
-        f'<a href="/v1/jobs/{job}/table?format=xlsx">XLSX</a>'
-        f'<a href="/v1/jobs/{job}/card">卡片 <span lang="en">Card</span></a>'
+def share_note(exp: int | None) -> str:
+    """The expiry of the share link a page was opened with ("" when opened with a key)."""
+    if exp is None:
+        return ""
+    when = iso(exp)
+    shown = esc(when[:16].replace("T", " ") + " UTC")
+    return (
+        f'<p class="share-note" role="note">分享链接，有效期至 <time datetime="{esc(when)}">{shown}</time> '
+        f'<span lang="en">Shared link, valid until {shown}</span></p>'
     )
+
+
+def review_page(
+    record: JobRecord, result: Result, page_sizes: list[tuple[float, float]] | None, query: str = "", exp: int | None = None
+) -> str:
+    job = esc(record.id)
+    qs = esc(query)
+    links = f'<a href="/">上传 <span lang="en">Upload</span></a>'
+    if not query:  # the JSON API needs a key: a share link does not open it
+        links += (
+            f'<a href="/v1/jobs/{job}/result">JSON</a>'
+            f'<a href="/v1/jobs/{job}/table?format=csv">CSV</a>'
+            f'<a href="/v1/jobs/{job}/table?format=xlsx">XLSX</a>'
+        )
+    links += f'<a href="/v1/jobs/{job}/card{qs}">卡片 <span lang="en">Card</span></a>'
     pdf_pane = ""
     if page_sizes:
         pdf_pane = (
             '<aside class="pdf" aria-label="PDF page"><p id="page-caption">点击指标查看原文页面 '
             '<span lang="en">Click an indicator to see its page</span></p>'
             '<div class="page-wrap" id="page-wrap"><img id="page-img" alt="" src="/v1/jobs/'
-            f'{job}/pages/1.png"></div></aside>'
+            f'{job}/pages/1.png{qs}"></div></aside>'
         )
     data = {
         "job": record.id,
+        "query": query,
         "pages": {str(i + 1): [w, h] for i, (w, h) in enumerate(page_sizes or [])},
         "indicators": [
             {"page": i.evidence.page, "bbox": i.evidence.bbox, "boxes": [{"page": b.page, "bbox": b.bbox} for b in i.evidence.boxes]}
@@ -217,6 +244,7 @@ def review_page(record: JobRecord, result: Result, page_sizes: list[tuple[float,
         title=esc(title),
         facts=facts(result),
         links=links,
+        share_note=share_note(exp),
         indicator_count=len(result.indicators),
         indicators=indicator_items(result),
         sections=section_items(result),
@@ -231,13 +259,17 @@ def review_page(record: JobRecord, result: Result, page_sizes: list[tuple[float,
     return body
 
 
-def status_page(record: JobRecord) -> str:
+def status_page(record: JobRecord, exp: int | None = None) -> str:
     detail = ""
     if record.error_code:
         detail = f"<br><code>{esc(record.error_code)}</code> {esc(record.error_message)}"
     refresh = "3" if not record.terminal else "3600"
     return template("status.html").substitute(
-        status=esc(record.status.value), filename=esc(record.filename or record.id), detail=detail, refresh=refresh
+        status=esc(record.status.value),
+        filename=esc(record.filename or record.id),
+        detail=detail,
+        refresh=refresh,
+        share_note=share_note(exp),
     )
 
 
@@ -311,32 +343,42 @@ def upload_page() -> Response[bytes]:
     return html_response((PAGES / "upload.html").read_text(encoding="utf-8"), cache_control="public, max-age=300")
 
 
-@get("/v1/jobs/{job_id:str}/view", include_in_schema=False)
+def max_age(seconds: int, who: Access) -> int:
+    """No cache may keep a page longer than the share link that opened it works."""
+    left = who.seconds_left()
+    return seconds if left is None else min(seconds, left)
+
+
+@get("/v1/jobs/{job_id:str}/view", include_in_schema=False, opt={"public": True})
 async def review(request: Request, backend: NamedDependency[Backend], job_id: FromPath[str]) -> Response[bytes]:
-    record = await fetch(backend.astore, job_id, owner=tenant(request))
+    who = await access(request, backend, job_id)
+    record = await fetch(backend.astore, job_id, owner=who.owner)
     if record.status != Status.SUCCEEDED:
-        return html_response(status_page(record), status=200 if not record.terminal else 409)
+        return html_response(status_page(record, who.exp), status=200 if not record.terminal else 409)
     result = await _result(backend, record)
     sizes = await _pdf_sizes(backend, record)
-    body = await sync_to_thread(review_page, record, result, sizes)
-    return html_response(body, cache_control=f"private, max-age={REVIEW_SECONDS}")
+    query = who.query(record.id, await secret(backend)) if who.signed else ""
+    body = await sync_to_thread(review_page, record, result, sizes, query, who.exp)
+    return html_response(body, cache_control=f"private, max-age={max_age(REVIEW_SECONDS, who)}")
 
 
-@get("/v1/jobs/{job_id:str}/card", include_in_schema=False)
+@get("/v1/jobs/{job_id:str}/card", include_in_schema=False, opt={"public": True})
 async def card(request: Request, backend: NamedDependency[Backend], job_id: FromPath[str]) -> Response[bytes]:
-    owner = tenant(request)
-    record = await fetch(backend.astore, job_id, owner=owner)
+    who = await access(request, backend, job_id)
+    record = await fetch(backend.astore, job_id, owner=who.owner)
     if record.status != Status.SUCCEEDED:
         body = f'<section class="fz-card"><p>报告尚在处理（{esc(record.status.value)}）<span lang="en">Not ready</span></p></section>'
         return html_response(body, status=409, csp=CARD_CSP, cache_control="no-store")
     result = await _result(backend, record)
-    scope = "public" if not owner else "private"
-    return html_response(card_fragment(record, result), csp=CARD_CSP, cache_control=f"{scope}, max-age={CARD_SECONDS}")
+    # With a key the answer is that tenant's; a share link's URL is itself the credential.
+    scope = "private" if who.owner else "public"
+    return html_response(card_fragment(record, result), csp=CARD_CSP, cache_control=f"{scope}, max-age={max_age(CARD_SECONDS, who)}")
 
 
-@get("/v1/jobs/{job_id:str}/pages/{name:str}", include_in_schema=False)
+@get("/v1/jobs/{job_id:str}/pages/{name:str}", include_in_schema=False, opt={"public": True})
 async def page_image(request: Request, backend: NamedDependency[Backend], job_id: FromPath[str], name: FromPath[str]) -> Response[bytes]:
-    record = await fetch(backend.astore, job_id, owner=tenant(request))
+    who = await access(request, backend, job_id)
+    record = await fetch(backend.astore, job_id, owner=who.owner)
     found = PAGE_NAME.match(name)
     if not found or record.media_type != "application/pdf" or record.status != Status.SUCCEEDED:
         raise JobNotFound(f"job {job_id!r} has no page image {name!r} (only succeeded PDF jobs have pages)")
@@ -349,11 +391,46 @@ async def page_image(request: Request, backend: NamedDependency[Backend], job_id
         png = await sync_to_thread(render_png, data, int(found.group(1)), key=record.sha256 or record.id)
     except PageOutOfRange as exc:
         raise JobNotFound(str(exc)) from None
-    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        png, media_type="image/png", headers={"Cache-Control": f"private, max-age={max_age(3600, who)}", "X-Content-Type-Options": "nosniff"}
+    )
+
+
+@dataclass
+class ShareOperation(Operation):
+    """The body is optional (every field has a default); Litestar marks any body required."""
+
+    def __post_init__(self) -> None:
+        if self.request_body is not None:
+            self.request_body.required = False
+
+
+@post(
+    "/v1/jobs/{job_id:str}/share",
+    operation_id="shareJob",
+    operation_class=ShareOperation,
+    tags=["jobs"],
+    status_code=201,
+    summary="Signed links to a job's review page and card that work without an API key until they expire",
+    description=(
+        "The links carry `?exp=<unix>&sig=<hex>` (HMAC-SHA256 over `{job_id}.{exp}`). Anyone holding them can open "
+        "this job's review page, card and page images, and nothing else, until `expires_at`. "
+        "`ttl_seconds` defaults to 7 days and is capped by the retention period."
+    ),
+    responses=problems(400, 401, 404, 410, 503),
+)
+async def share(
+    request: Request, backend: NamedDependency[Backend], job_id: FromPath[str], data: JSONBody[ShareRequest | None] = None
+) -> ShareLinks:
+    record = await fetch(backend.astore, job_id, owner=tenant(request))
+    exp = expiry(data.ttl_seconds if data else None, backend.settings.retention_seconds)
+    query = Access(owner=None, exp=exp).query(record.id, await secret(backend))
+    base = str(request.base_url).rstrip("/")
+    return ShareLinks(view_url=f"{base}/v1/jobs/{record.id}/view{query}", card_url=f"{base}/v1/jobs/{record.id}/card{query}", expires_at=iso(exp))
 
 
 static_files = create_static_files_router(
     path="/static", directories=[PAGES / "static"], opt={"public": True}, include_in_schema=False, name="portal-static"
 )
 
-PAGE_HANDLERS = [upload_page, review, card, page_image, static_files]
+PAGE_HANDLERS = [upload_page, review, card, page_image, share, static_files]

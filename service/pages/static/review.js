@@ -10,7 +10,7 @@
   function showPdf(ind) {
     if (!img || !ind || !ind.page) return;
     const size = data.pages[String(ind.page)];
-    const src = "/v1/jobs/" + data.job + "/pages/" + ind.page + ".png";
+    const src = "/v1/jobs/" + data.job + "/pages/" + ind.page + ".png" + (data.query || "");
     if (img.getAttribute("src") !== src) img.setAttribute("src", src);
     img.alt = "第 " + ind.page + " 页 Page " + ind.page;
     if (caption) caption.textContent = "第 " + ind.page + " 页 / Page " + ind.page;

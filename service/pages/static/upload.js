@@ -38,7 +38,37 @@
     if (status === "succeeded") {
       out.append(link("/v1/jobs/" + job + "/view", "审阅 Review"), link("/v1/jobs/" + job + "/card", "卡片 Card"),
                  link("/v1/jobs/" + job + "/result", "JSON"), link("/v1/jobs/" + job + "/table?format=csv", "CSV"));
+      // With a key on, a browser cannot open the pages by plain link: offer signed links to hand on.
+      if (keyField.value.trim()) out.append(shareButton(job));
     }
+  }
+
+  function shareButton(job) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "share";
+    button.textContent = "分享 Share";
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      let response, body;
+      try {
+        response = await fetch("/v1/jobs/" + encodeURIComponent(job) + "/share", {method: "POST", headers: headers()});
+        body = await response.json();
+      } catch (err) {
+        body = {detail: String(err)};
+      }
+      if (!response || !response.ok) {
+        button.disabled = false;
+        message.textContent = "分享失败 Share failed: " + (body.detail || (response && response.status));
+        return;
+      }
+      const note = document.createElement("span");
+      note.className = "share-links";
+      note.append(link(body.view_url, "分享审阅页 Shared review"), " ", link(body.card_url, "分享卡片 Shared card"),
+                  " 有效期至 valid until " + body.expires_at.slice(0, 16).replace("T", " ") + " UTC");
+      button.replaceWith(note);
+    });
+    return button;
   }
 
   async function follow(row, jobId) {
