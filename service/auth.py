@@ -4,9 +4,17 @@ Auth is on once the first API key has been created (``fazhi keys create``), and 
 public needs ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``; the key's tenant goes to
 ``request.state.tenant``. With no key at all the tenant is "" (the loopback-only default).
 Public: liveness, readiness, the OpenAPI document, and handlers marked ``opt={"public": True}``.
+
+Every guarded request would otherwise ask Redis whether auth is on; each API process keeps that
+answer for ``ENABLED_TTL_SECONDS`` (a key created meanwhile is enforced at most that much later),
+and resolves key → tenant in one round trip (a script), so a status read with auth off costs a
+single Redis command: the job record's HGETALL.
 """
 
 from __future__ import annotations
+
+import time
+import weakref
 
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
@@ -19,6 +27,38 @@ from service.errors import AuthInvalid, AuthRequired
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/openapi")
 _decode_info = msgspec.json.Decoder(KeyInfo).decode
 MAX_KEY_CHARS = 200
+ENABLED_TTL_SECONDS = 1.0
+
+# KEYS: enabled flag, hash → id, id → meta. ARGV: digest of the presented key ("-" for none).
+_RESOLVE = """
+local on = redis.call('EXISTS', KEYS[1])
+if on == 0 or ARGV[1] == '-' then return {on, false} end
+local id = redis.call('HGET', KEYS[2], ARGV[1])
+if not id then return {on, false} end
+return {on, redis.call('HGET', KEYS[3], id)}
+"""
+
+
+class _AuthState:
+    """Per backend (so per app): the cached "is auth on?" and the registered script."""
+
+    def __init__(self, aredis) -> None:
+        self.script = aredis.register_script(_RESOLVE)
+        self.enabled = False
+        self.checked_at = float("-inf")
+
+    def fresh(self) -> bool:
+        return time.monotonic() - self.checked_at < ENABLED_TTL_SECONDS
+
+
+_states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _state(backend) -> _AuthState:
+    state = _states.get(backend.aredis)
+    if state is None:
+        state = _states[backend.aredis] = _AuthState(backend.aredis)
+    return state
 
 
 def presented_key(connection: ASGIConnection) -> str | None:
@@ -34,19 +74,17 @@ def presented_key(connection: ASGIConnection) -> str | None:
 
 async def resolve_tenant(connection: ASGIConnection) -> str:
     """The tenant of the presented key, "" when auth is off; raises 401 problems otherwise."""
-    backend = connection.app.state.backend
+    state = _state(connection.app.state.backend)
+    if state.fresh() and not state.enabled:
+        return ""
     key = presented_key(connection)
-    async with backend.aredis.pipeline(transaction=False) as pipe:
-        pipe.exists(ENABLED_KEY)
-        pipe.hget(HASH_KEY, digest(key[:MAX_KEY_CHARS]) if key else "-")
-        enabled, key_id = await pipe.execute()
+    digest_arg = digest(key[:MAX_KEY_CHARS]) if key else "-"
+    enabled, raw = await state.script(keys=[ENABLED_KEY, HASH_KEY, META_KEY], args=[digest_arg])
+    state.enabled, state.checked_at = bool(enabled), time.monotonic()
     if not enabled:
         return ""
     if key is None:
         raise AuthRequired("this service needs an API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
-    if key_id is None:
-        raise AuthInvalid("the API key is not valid (unknown or revoked)")
-    raw = await backend.aredis.hget(META_KEY, key_id)
     if raw is None:
         raise AuthInvalid("the API key is not valid (unknown or revoked)")
     return _decode_info(raw).tenant

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 
 import msgspec
 import redis
@@ -17,7 +18,7 @@ import redis
 from fazhi.observability import jobs as observe
 from fazhi.settings import Settings, get_settings
 from workers.errors import FazhiError, ParseTimeout
-from workers.jobstore import JobStore
+from workers.jobstore import JobStore, decode_record, input_key, job_key
 from workers.sweeper import Heartbeat, put_back, worker_label
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,26 @@ _state: dict[str, object] = {}
 
 class JobCanceled(Exception):
     """The record left 'running' (canceled or deleted) while the job was working."""
+
+
+# Progress writes are Redis round trips (a script each); a text job's eight stages take a few ms
+# each, so writing every one cost more than some stages. At most one write per interval; the
+# first report, the last page of a PDF and the last stage are always written (the last one also
+# catches a cancel that came meanwhile).
+PROGRESS_INTERVAL_SECONDS = 0.25
+
+
+class _Throttle:
+    def __init__(self, interval: float = PROGRESS_INTERVAL_SECONDS) -> None:
+        self.interval = interval
+        self.last = float("-inf")
+
+    def due(self, force: bool = False) -> bool:
+        now = time.monotonic()
+        if force or now - self.last >= self.interval:
+            self.last = now
+            return True
+        return False
 
 
 def configure(settings: Settings, connection: redis.Redis) -> JobStore:
@@ -119,20 +140,28 @@ def _remember(store: JobStore, job_id: str) -> None:
 
 def _parse(job_id: str, settings: Settings, store: JobStore) -> bytes:
     from workers.ingest import read_document
-    from workers.pipeline.runner import extract
+    from workers.pipeline.runner import STAGES, extract
 
-    record = store.get(job_id)
-    data = store.load_input(job_id)
+    # The record and the input in one round trip (both are on the job's latency path).
+    with store.r.pipeline(transaction=False) as pipe:
+        pipe.hgetall(job_key(job_id))
+        pipe.get(input_key(job_id))
+        fields, data = pipe.execute()
+    record = decode_record(job_id, fields)
     if record is None or data is None:
         raise JobCanceled(job_id)
 
+    throttle = _Throttle()
+
     def on_page(done: int, total: int) -> None:
-        if not store.progress(job_id, stage="ingest", pages_done=done, pages_total=total):
+        if throttle.due(force=done >= total) and not store.progress(job_id, stage="ingest", pages_done=done, pages_total=total):
             raise JobCanceled(job_id)
+
+    last_stage = STAGES[-1].NAME
 
     def on_stage(stage: str) -> None:
         observe.stage(stage)
-        if not store.progress(job_id, stage=stage):
+        if throttle.due(force=stage == last_stage) and not store.progress(job_id, stage=stage):
             raise JobCanceled(job_id)
 
     on_stage("ingest")

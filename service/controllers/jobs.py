@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
+
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import ResponseHeader
@@ -22,6 +24,7 @@ from workers.jobstore import Status
 from workers.pipeline.model import Result
 
 MAX_WAIT_SECONDS = 30
+_encode = msgspec.json.Encoder().encode
 
 
 class JobController(Controller):
@@ -76,12 +79,14 @@ class JobController(Controller):
     async def read(
         self,
         request: Request,
-        backend: NamedDependency[Backend],
         job_id: FromPath[str],
         wait: Annotated[int, QueryParameter(name="wait", ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for the job to end (0-30)")] = 0,
-    ) -> JobView:
+    ) -> Response[JobView]:
+        # The hottest route (clients poll it): the backend straight from app state, not through
+        # DI, and the view encoded here by msgspec rather than through Litestar's serializer.
+        backend: Backend = request.app.state.backend
         record = await wait_for_end(backend.aredis, backend.astore, job_id, wait, owner=tenant_of(request))
-        return view(record)
+        return Response(_encode(view(record)), media_type="application/json")
 
     @get(
         "/{job_id:str}/result",

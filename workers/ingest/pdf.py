@@ -22,6 +22,7 @@ Boxes are ``(x0, y0, x1, y1)`` in PDF points, origin bottom-left (PDFium's loose
 
 from __future__ import annotations
 
+import ctypes
 import math
 from array import array
 from dataclasses import dataclass
@@ -102,15 +103,15 @@ _SKIP = frozenset((0x0D, 0x0A, 0x02))  # line ends PDFium generates; 0x02 marks 
 _ROTATED_SHARE = 0.2
 
 
-def page_glyphs(textpage) -> tuple[list[Glyph], list[int]]:
+def page_glyphs(textpage, upright: bool = False) -> tuple[list[Glyph], list[int]]:
     """Characters of a text page with their loose boxes, in content-stream order, and each
     one's rotation in quarter turns (``pdf_orient.quadrant``).
 
     Characters PDFium generated (line ends, guessed word spaces) are dropped: they have no
     extent. Unmapped code points come back as U+FFFD so the quality score sees them.
+    ``upright``: the page is known to hold no rotated text (``_upright``), so no angle is read.
     """
     raw = textpage.raw
-    get_unicode = pdfium_c.FPDFText_GetUnicode
     get_box = pdfium_c.FPDFText_GetLooseCharBox
     get_angle = pdfium_c.FPDFText_GetCharAngle
     rect = pdfium_c.FS_RECTF()
@@ -118,8 +119,10 @@ def page_glyphs(textpage) -> tuple[list[Glyph], list[int]]:
     quads: list[int] = []
     append = glyphs.append
     pending_high = 0
-    for i in range(max(pdfium_c.FPDFText_CountChars(raw), 0)):
-        cp = get_unicode(raw, i)
+    count = max(pdfium_c.FPDFText_CountChars(raw), 0)
+    # ctypes calls are the cost here: the page's code points in one call, not one per character.
+    codes = _codes(raw, count)
+    for i, cp in enumerate(codes):
         if cp in _SKIP:
             continue
         if 0xD800 <= cp < 0xDC00:
@@ -135,10 +138,67 @@ def page_glyphs(textpage) -> tuple[list[Glyph], list[int]]:
         x0, x1 = rect.left, rect.right
         if x1 <= x0 and cp == 0x20:
             continue  # a space PDFium generated between two runs
-        angle = get_angle(raw, i)
-        quads.append(0 if angle < 0.05 or angle > 2 * math.pi - 0.05 else quadrant(angle))
+        if upright:
+            quads.append(0)
+        else:
+            angle = get_angle(raw, i)
+            quads.append(0 if angle < 0.05 or angle > 2 * math.pi - 0.05 else quadrant(angle))
         append((chr(cp), x0, rect.bottom, x1, rect.top))
     return glyphs, quads
+
+
+def _codes(raw, count: int) -> list[int]:
+    """UTF-16 code units of characters 0..count-1 (what FPDFText_GetUnicode gives one by one)."""
+    if count <= 0:
+        return []
+    buf = (ctypes.c_ushort * (count + 1))()
+    if pdfium_c.FPDFText_GetText(raw, 0, count, buf) == count + 1:
+        codes = list(buf)[:count]
+        # GetText maps a few characters differently from GetUnicode (0 and unmapped ones);
+        # those are rare, so they are asked for one by one.
+        if 0 not in codes and 0xFFFE not in codes:
+            return codes
+    get_unicode = pdfium_c.FPDFText_GetUnicode
+    return [get_unicode(raw, i) for i in range(count)]
+
+
+_ROTATED_TEXT_TOLERANCE = 1e-3
+
+
+def _objects(page) -> tuple[list, list, bool]:
+    """One walk over the page's top-level objects: text objects, path objects, any form XObject."""
+    raw = page.raw
+    texts: list = []
+    paths: list = []
+    form = False
+    kinds = {pdfium_c.FPDF_PAGEOBJ_TEXT: texts.append, pdfium_c.FPDF_PAGEOBJ_PATH: paths.append}
+    get_object, get_type = pdfium_c.FPDFPage_GetObject, pdfium_c.FPDFPageObj_GetType
+    for i in range(pdfium_c.FPDFPage_CountObjects(raw)):
+        obj = get_object(raw, i)
+        kind = get_type(obj)
+        add = kinds.get(kind)
+        if add is not None:
+            add(obj)
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            form = True
+    return texts, paths, form
+
+
+def _upright(page, texts: list, form: bool) -> bool:
+    """Can no character of the page be rotated? Only when the page has no /Rotate, no form
+    XObject (a watermark's text hides in one) and every text object's matrix is unrotated;
+    checking the page's text objects costs far less than one angle query per character."""
+    if form or page.get_rotation():
+        return False
+    matrix = pdfium_c.FS_MATRIX()
+    get_matrix = pdfium_c.FPDFPageObj_GetMatrix
+    tol = _ROTATED_TEXT_TOLERANCE
+    for obj in texts:
+        if not get_matrix(obj, matrix):
+            return False
+        if abs(matrix.b) > tol or abs(matrix.c) > tol or matrix.a <= 0 or matrix.d <= 0:
+            return False
+    return True
 
 
 def _has_images(page) -> bool:
@@ -166,9 +226,10 @@ class _PageRead:
 
 def _read_page(page, index: int, *, use_ocr: bool, ocr_timeout: float, plumber: Plumber | None) -> _PageRead:
     width, height = page.get_size()
+    texts, paths, form = _objects(page)
     textpage = page.get_textpage()
     try:
-        glyphs, quads = page_glyphs(textpage)
+        glyphs, quads = page_glyphs(textpage, upright=_upright(page, texts, form))
     finally:
         textpage.close()
     q = quality()
@@ -186,7 +247,7 @@ def _read_page(page, index: int, *, use_ocr: bool, ocr_timeout: float, plumber: 
     found: list[TableGeom] = []
     cuts = None
     if source == "text_layer" and parts:
-        ruled = rulings(page)
+        ruled = rulings(page, paths)
         cuts = ruled.vertical or None
         if plumber is not None and ruled.grid:
             try:

@@ -117,15 +117,11 @@ def is_latin(ch: str) -> bool:
 
 
 def _line(glyphs: list[Glyph]) -> Line:
-    hs = sorted(g[4] - g[2] for g in glyphs if g[0] != " ") or [_h(g) for g in glyphs]
-    return Line(
-        glyphs=glyphs,
-        x0=min(g[1] for g in glyphs),
-        y0=min(g[2] for g in glyphs),
-        x1=max(g[3] for g in glyphs),
-        y1=max(g[4] for g in glyphs),
-        h=max(hs[len(hs) // 2], 0.1),
-    )
+    # Built for every fragment and segment of every page: columns via zip keep the loops in C.
+    cols = tuple(zip(*glyphs))
+    chars, y0s, y1s = cols[0], cols[2], cols[4]
+    hs = sorted([t - b for c, b, t in zip(chars, y0s, y1s) if c != " "]) or [_h(g) for g in glyphs]
+    return Line(glyphs=glyphs, x0=min(cols[1]), y0=min(y0s), x1=max(cols[3]), y1=max(y1s), h=max(hs[len(hs) // 2], 0.1))
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -185,7 +181,7 @@ def rows(frags: list[Line], cfg: Config) -> list[list[Line]]:
 
 def segments(row: list[Line], cfg: Config, cuts: Cuts | None = None) -> list[Line]:
     """Merge a row's fragments unless a wide gap or a ruling line separates them."""
-    out: list[list[Glyph]] = []
+    out: list[list[Line]] = []
     last: Line | None = None
     for f in row:
         if (
@@ -193,11 +189,16 @@ def segments(row: list[Line], cfg: Config, cuts: Cuts | None = None) -> list[Lin
             and f.x0 - last.x1 <= cfg.segment_gap * max(f.h, last.h)
             and not (cuts and _ruled(cuts, last.x1, f.x0, f.yc))
         ):
-            out[-1].extend(f.glyphs)
+            out[-1].append(f)
         else:
-            out.append(list(f.glyphs))
+            out.append([f])
         last = f
-    return [_line(gs) for gs in out]
+    # A segment of one fragment is that fragment's line again: reuse its extent.
+    return [_line([g for f in fs for g in f.glyphs]) if len(fs) > 1 else _copy(fs[0]) for fs in out]
+
+
+def _copy(f: Line) -> Line:
+    return Line(glyphs=list(f.glyphs), x0=f.x0, y0=f.y0, x1=f.x1, y1=f.y1, h=f.h)
 
 
 def _gutter(segs: list[Line], width: float, cfg: Config) -> float | None:

@@ -9,10 +9,15 @@ CID fonts read without their ToUnicode map, which decode to real but random ideo
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable
 from functools import cache
 
 from workers.data import load_toml
+
+
+_SPACE = re.compile(r"\s+")
+_CJK = re.compile("[\u4e00-\u9fff]")
 
 
 class Quality:
@@ -26,6 +31,12 @@ class Quality:
         self.common_min_cjk = int(raw["common_min_cjk"])
         self.min_common = float(raw["min_common"])
         self.common_full = float(raw["common_full"])
+        # score() runs on every page: the counts come from regexes (C loops), not a Python loop
+        # per character. The classes say exactly what good() and the CJK test say.
+        cls = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+        self._good_re = re.compile(f"[ -~\u4e00-\u9fff{cls}]")
+        common_cjk = "".join(sorted(re.escape(c) for c in self.common if "\u4e00" <= c <= "\u9fff"))
+        self._common_re = re.compile(f"[{common_cjk}]") if common_cjk else None
 
     def good(self, ch: str) -> bool:
         if " " <= ch <= "~" or "\u4e00" <= ch <= "\u9fff":
@@ -36,22 +47,15 @@ class Quality:
 
     def score(self, chars: str) -> tuple[float, int]:
         """(quality 0..1, number of good characters) of a page's non-space characters."""
-        total = good = cjk = common = 0
-        common_set = self.common
-        for ch in chars:
-            if ch.isspace():
-                continue
-            total += 1
-            if self.good(ch):
-                good += 1
-            if "\u4e00" <= ch <= "\u9fff":
-                cjk += 1
-                if ch in common_set:
-                    common += 1
+        ink = _SPACE.sub("", chars)  # \s is str.isspace() for str patterns
+        total = len(ink)
         if total == 0:
             return 1.0, 0
+        good = len(self._good_re.findall(ink))
+        cjk = len(_CJK.findall(ink))
         score = good / total
         if cjk >= self.common_min_cjk:
+            common = len(self._common_re.findall(ink)) if self._common_re is not None else 0
             share = common / cjk
             if share < self.min_common:
                 good = 0  # real-looking ideographs, but not a text anyone wrote

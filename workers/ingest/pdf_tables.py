@@ -35,15 +35,19 @@ class Rulings:
         return len(self.vertical) >= 2 and len(self.horizontal) >= 2
 
 
-def rulings(page) -> Rulings:
-    """Ruling lines of a pypdfium2 page from its top-level path objects' bounds."""
+def rulings(page, paths: list | None = None) -> Rulings:
+    """Ruling lines of a pypdfium2 page from its top-level path objects' bounds (``paths``:
+    those objects, when the caller already walked the page's objects)."""
     raw = page.raw
     out = Rulings()
     left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
-    for i in range(pdfium_c.FPDFPage_CountObjects(raw)):
-        obj = pdfium_c.FPDFPage_GetObject(raw, i)
-        if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_PATH:
-            continue
+    if paths is None:
+        paths = [
+            obj
+            for obj in map(lambda i: pdfium_c.FPDFPage_GetObject(raw, i), range(pdfium_c.FPDFPage_CountObjects(raw)))
+            if pdfium_c.FPDFPageObj_GetType(obj) == pdfium_c.FPDF_PAGEOBJ_PATH
+        ]
+    for obj in paths:
         if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
             continue
         x0, y0, x1, y1 = left.value, bottom.value, right.value, top.value

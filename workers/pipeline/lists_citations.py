@@ -69,10 +69,14 @@ def _starts_with_place(title: str, t: _Types) -> bool:
     # the suffix must not sit inside a common word (社区, 城市, 乡镇…)
     last = m.end() - 1
     return not any(
-        title.startswith(w, i)
-        for w in t.not_place_words
-        for i in range(max(0, last - len(w) + 1), last + 1)
+        title[i : i + n] in words for n, words in _by_length(t.not_place_words) for i in range(max(0, last - n + 1), last + 1)
     )
+
+
+@cache
+def _by_length(words: tuple[str, ...]) -> tuple[tuple[int, frozenset[str]], ...]:
+    """Words grouped by length: one set lookup per length and position, not one per word."""
+    return tuple((n, frozenset(w for w in words if len(w) == n)) for n in sorted({len(w) for w in words}))
 
 
 def classify(title: str) -> str:

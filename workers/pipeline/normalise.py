@@ -55,6 +55,7 @@ def normalise_text(raw: RawText) -> tuple[str, array]:
     r = rules()
     folded, fold_map = fold(raw.text)
     page_of = _page_lookup(raw, fold_map)
+    cell_gap = _cell_gap(raw, fold_map, r.cell_gap_em)
     cleaned: list[Line | None] = []  # None: a blank line
     pos = 0
     n = len(folded)
@@ -62,7 +63,7 @@ def normalise_text(raw: RawText) -> tuple[str, array]:
         brk = folded.find("\n", pos)
         if brk < 0:
             brk = n
-        line = clean_line(Line(folded[pos:brk], range(pos, brk), brk), r) if brk > pos else None
+        line = clean_line(Line(folded[pos:brk], range(pos, brk), brk), r, cell_gap) if brk > pos else None
         if line is not None and line.text:
             if page_of is not None:
                 line.page = page_of(line.idx[0])
@@ -94,6 +95,25 @@ def _join(lines: list[Line], r: Rules) -> tuple[str, list[int]]:
         idx.extend(line.idx)
         prev = line
     return "".join(parts), idx
+
+
+def _cell_gap(raw: RawText, fold_map: list[int], ems: float):
+    """Predicate (folded i, folded j) → are the two glyphs further apart than ``ems`` glyph
+    heights on one line (table cells)? None for text input, which has no geometry."""
+    boxes = raw.boxes
+    if boxes is None or len(boxes) != 4 * len(raw.text):
+        return None
+
+    def apart(i: int, j: int) -> bool:
+        a, b = 4 * fold_map[i], 4 * fold_map[j]
+        ax0, ay0, ax1, ay1 = boxes[a : a + 4]
+        bx0, by0, bx1, by1 = boxes[b : b + 4]
+        if ax1 <= ax0 or bx1 <= bx0:
+            return False  # a synthesised character: no geometry
+        em = max(ay1 - ay0, by1 - by0)
+        return bx0 - ax1 > ems * em
+
+    return apart
 
 
 def _page_lookup(raw: RawText, fold_map: list[int]):

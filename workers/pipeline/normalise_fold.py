@@ -47,6 +47,18 @@ def _table() -> dict[int, str]:
     return table
 
 
+@cache
+def _foldable() -> re.Pattern[str]:
+    """The characters ``_table`` changes: str.translate looks up every character in a dict, and
+    a report has only a few to change, so a regex finds them instead (same result)."""
+    return re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_table())) + "]")
+
+
+def _translate(text: str) -> str:
+    table = _table()
+    return _foldable().sub(lambda m: table[ord(m.group())], text)
+
+
 def fold(raw: str) -> tuple[str, list[int]]:
     """Fold ``raw``; return (folded text, raw index of each folded character)."""
     # Deletions first, on the raw string, so the index map is built in one pass.
@@ -72,6 +84,6 @@ def fold(raw: str) -> tuple[str, list[int]]:
         index.extend(range(pos, len(raw)))
         kept = "".join(pieces)
     # Every remaining change is one character for one character, so `index` stays valid.
-    text = kept.translate(_table())
+    text = _translate(kept)
     text = _DOT_BETWEEN_DIGITS.sub(".", text)
     return text, index

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -51,6 +51,7 @@ class Rules:
     after_digit: frozenset[str]
     keep_space_before: re.Pattern[str]
     spaced_share: float
+    cell_gap_em: float
     bullet: re.Pattern[str]
     md_heading: re.Pattern[str]
     md_inline: re.Pattern[str]
@@ -86,6 +87,7 @@ def rules() -> Rules:
         continuation_starts=frozenset(text["continuation_starts"]),
         standalone_end=re.compile(text["standalone_end"]),
         spaced_share=text["spaced_line_share"],
+        cell_gap_em=text["pdf_cell_gap_em"],
         after_digit=frozenset(text["after_digit_continuations"]),
         keep_space_before=re.compile("(?:" + "|".join(map(re.escape, text["keep_space_before"])) + ")"),
         bullet=re.compile(text["line_bullet"]),
@@ -114,8 +116,11 @@ def _is_latin(ch: str) -> bool:
     return ch.isascii() and ch.isalpha()
 
 
-def clean_line(line: Line, r: Rules) -> Line:
-    """Strip the line, cut bullets and inline spam, then drop PDF spaces between CJK/digits."""
+def clean_line(line: Line, r: Rules, cell_gap: Callable[[int, int], bool] | None = None) -> Line:
+    """Strip the line, cut bullets and inline spam, then drop PDF spaces between CJK/digits.
+
+    ``cell_gap(i, j)`` (PDF input): are folded characters i and j drawn a table cell apart?
+    """
     s = line.text
     lead = len(s) - len(s.lstrip())
     trail = len(s.rstrip())
@@ -144,6 +149,7 @@ def clean_line(line: Line, r: Rules) -> Line:
         line = _cut(line, [(0, lead), (len(s.rstrip()), len(s))])
         s = line.text
     spaces: list[tuple[int, int]] = []
+    cells = False
     spaced_out = s.count(" ") >= r.spaced_share * len(s)
     for m in _GAPS.finditer(s):
         a, b = m.span()
@@ -155,6 +161,12 @@ def clean_line(line: Line, r: Rules) -> Line:
             continue
         if _is_latin(left) or _is_latin(right):
             continue
+        # between words and numbers only: after a bracket the quantities stage already reads
+        # "复议纠错（件）11" as a row of the table it parses from the PDF's cells
+        if cell_gap is not None and left.isalnum() and right.isalnum() and cell_gap(line.idx[a - 1], line.idx[b]):
+            spaces.append((a + 1, b))
+            cells = True
+            continue
         if left.isdigit() and right.isdigit() and not spaced_out:
             continue  # "2023-03-22 14:14"
         if r.keep_space_before.match(s, b) or (b - a > 1 and not (left.isdigit() or right.isdigit())):
@@ -165,6 +177,8 @@ def clean_line(line: Line, r: Rules) -> Line:
     line = _cut(line, spaces)
     if "\t" in line.text:
         line.text = line.text.replace("\t", " ")
+        line.table_row = True
+    elif cells:
         line.table_row = True
     return line
 

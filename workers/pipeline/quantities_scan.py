@@ -45,6 +45,8 @@ class Tables:
     rate_units: frozenset[str]
     infix: dict[str, str]
     prefix: list[tuple[str, str]]  # longest first
+    # the same, as (length, {word: qualifier}) longest first: one lookup per length per number
+    prefix_by_len: tuple[tuple[int, dict[str, str]], ...]
     prefix_not_after: dict[str, list[str]]
     postfix: dict[str, str]
     blockers: dict[str, tuple[str, ...]]
@@ -95,6 +97,9 @@ def tables() -> Tables:
         rate_units=frozenset(units["rate_units"]),
         infix=q["infix"],
         prefix=sorted(q["prefix"].items(), key=lambda kv: len(kv[0]), reverse=True),
+        prefix_by_len=tuple(
+            (n, {w: qual for w, qual in q["prefix"].items() if len(w) == n}) for n in sorted({len(w) for w in q["prefix"]}, reverse=True)
+        ),
         prefix_not_after=q["prefix_not_after"],
         postfix=q["postfix"],
         blockers={k: tuple(v) for k, v in units["unit_blockers"].items()},
@@ -215,12 +220,15 @@ def _value(m: re.Match[str], t: Tables, approximate: bool) -> Decimal | None:
 
 
 def _prefix(text: str, pos: int, t: Tables) -> tuple[str, int] | None:
-    for word, qual in t.prefix:
-        a = pos - len(word)
-        if a >= 0 and text.startswith(word, a):
+    for n, words in t.prefix_by_len:
+        a = pos - n
+        if a < 0:
+            continue
+        word = text[a:pos]
+        if word in words:
             if a > 0 and text[a - 1] in t.prefix_not_after.get(word, ()):
                 continue
-            return qual, a
+            return words[word], a
     return None
 
 

@@ -22,8 +22,8 @@ class SubjectRules:
     marks: frozenset[str]
     marks_no_list: frozenset[str]
     max_chars: int
-    trim_start: tuple[str, ...]
-    trim_end: tuple[str, ...]
+    trim_start: tuple[tuple[int, frozenset[str]], ...]
+    trim_end: tuple[tuple[int, frozenset[str]], ...]
     keep_start: tuple[str, ...]
     keep_end: tuple[str, ...]
     min_chars: int
@@ -44,13 +44,19 @@ def rules() -> SubjectRules:
     def by_len(words: list[str]) -> tuple[str, ...]:
         return tuple(sorted(words, key=len, reverse=True))
 
+    # trim() runs for every quantity and list name: one set lookup per word length, longest
+    # first, instead of a startswith per word.
+    def len_sets(words: list[str]) -> tuple[tuple[int, frozenset[str]], ...]:
+        lengths = sorted({len(w) for w in words}, reverse=True)
+        return tuple((n, frozenset(w for w in words if len(w) == n)) for n in lengths)
+
     marks = frozenset(d["clause_marks"])
     return SubjectRules(
         marks=marks,
         marks_no_list=marks - frozenset("、"),
         max_chars=d["max_chars"],
-        trim_start=by_len(d["trim_start"]),
-        trim_end=by_len(d["trim_end"]),
+        trim_start=len_sets(d["trim_start"]),
+        trim_end=len_sets(d["trim_end"]),
         keep_start=tuple(d["keep_start"]),
         keep_end=tuple(d["keep_end"]),
         min_chars=d["min_chars"],
@@ -82,14 +88,14 @@ def trim(text: str, start: int, end: int, r: SubjectRules) -> tuple[int, int]:
         if m and m.end() > start:
             start, changed = m.end(), True
         if not text.startswith(r.keep_start, start, end):
-            for w in r.trim_start:
-                if text.startswith(w, start, end):
-                    start, changed = start + len(w), True
+            for n, words in r.trim_start:
+                if start + n <= end and text[start : start + n] in words:
+                    start, changed = start + n, True
                     break
         if not text.endswith(r.keep_end, start, end):
-            for w in r.trim_end:
-                if end - len(w) >= start and text.startswith(w, end - len(w), end):
-                    end, changed = end - len(w), True
+            for n, words in r.trim_end:
+                if end - n >= start and text[end - n : end] in words:
+                    end, changed = end - n, True
                     break
     return start, end
 
