@@ -34,6 +34,18 @@ def _names_something(hits: list[Hit], hit_starts: list[int], start: int, end: in
     return False
 
 
+def _between(done: list[Done], start: int, end: int) -> list[Done]:
+    """The decided values whose number lies in [start, end); ``done`` is in text order, so this
+    is a bisection, not a scan (a sentence with thousands of numbers stays linear)."""
+    lo = bisect.bisect_left(done, start, key=_position)
+    hi = bisect.bisect_left(done, end, lo=lo, key=_position)
+    return done[lo:hi]
+
+
+def _position(d: Done) -> int:
+    return d[0]
+
+
 def _has_rate_word(hits: list[Hit], hit_starts: list[int], start: int, end: int) -> bool:
     lo = bisect.bisect_left(hit_starts, start)
     return any(h.generic_rate for h in hits[lo:] if h.start < end)
@@ -57,12 +69,12 @@ def inherit(
     positions of the rate values in this value's clause (for 分别); ``shared`` is this value's
     index among the quantities sharing its number, and their count ("办结率和满意率均为100%").
     """
-    earlier = [d for d in done if d[0] >= win.statement_start and d[0] < win.clause_start]
+    earlier = _between(done, win.statement_start, win.clause_start)
     listed = None if is_rate else _listed_value(matcher, text, win, done)
     if listed is not None:
         return listed
     if matcher.is_change(text, win):
-        same = [d for d in done if win.sentence_start <= d[0] < win.number_start]
+        same = _between(done, win.sentence_start, win.number_start)
         if not same or _names_something(hits, hit_starts, win.before_start, win.number_start):
             return None
         return same[-1][2]
@@ -96,8 +108,8 @@ def inherit(
 def _listed_value(matcher: Matcher, text: str, win: Window, done: list[Done]) -> Indicator | None:
     """"…分别为2.31万件、2.86万件和3.42万件": a count joined to the previous one by a list mark
     alone is another value of the same thing (rates after 分别 pair with figures instead)."""
-    prev = [d for d in done if win.statement_start <= d[0] < win.number_start]
-    if not prev or "分别" not in text[win.statement_start : win.number_start]:
+    prev = _between(done, win.statement_start, win.number_start)
+    if not prev or text.find("分别", win.statement_start, win.number_start) < 0:
         return None
     ind = prev[-1][2]
     link = text[ind.evidence.end : win.number_start].strip()
