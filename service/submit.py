@@ -83,18 +83,23 @@ def decode_json_body(body: bytes, decoder: msgspec.json.Decoder, shape: str):
         raise InvalidJson(f"the body is not valid UTF-8 JSON: {exc}") from None
 
 
+async def read_form(request: Request):
+    """The multipart form, with framing errors answered as input.invalid rather than 500."""
+    try:
+        return await request.form()
+    except HTTPException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the multipart parser raises assorted errors on bad framing
+        raise InvalidInput(f"the multipart body cannot be parsed: {exc}") from None
+
+
 async def read_submission(request: Request, filename: str | None, callback_url: str | None = None) -> Submission:
     content_type, _ = request.content_type
     if content_type == "application/json":
         doc = decode_json_body(await request.body(), _submit_decoder, "{text, filename}")
         return Submission(doc.text.encode("utf-8"), clean_filename(doc.filename or filename), doc.callback_url or callback_url)
     if content_type == "multipart/form-data":
-        try:
-            form = await request.form()
-        except HTTPException:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the multipart parser raises assorted errors on bad framing
-            raise InvalidInput(f"the multipart body cannot be parsed: {exc}") from None
+        form = await read_form(request)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise InvalidInput("a multipart body needs a file part named 'file'")

@@ -20,7 +20,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import ResponseHeader, UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, QueryParameter
@@ -31,7 +30,7 @@ from service.errors import InvalidInput, JobNotFinished, JobNotFound, ServiceErr
 from service.jobviews import fetch, view
 from service.openapi_docs import problems
 from service.schemas import JobError, JobView
-from service.submit import Submission, admit, clean_filename, decode_json_body, inspect, submit
+from service.submit import Submission, admit, clean_filename, decode_json_body, inspect, read_form, submit
 from workers import export
 from workers.batchstore import AsyncBatchStore, BatchItem, BatchRecord, BatchStore
 from workers.errors import FazhiError
@@ -127,12 +126,7 @@ async def read_batch(request: Request, backend: Backend) -> list[Doc]:
         batch = decode_json_body(await request.body(), _batch_decoder, "{documents: [{text, filename}]}")
         docs = [Doc(clean_filename(d.filename), d.text.encode("utf-8")) for d in batch.documents]
     elif content_type == "multipart/form-data":
-        try:
-            form = await request.form()
-        except HTTPException:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the multipart parser raises assorted errors on bad framing
-            raise InvalidInput(f"the multipart body cannot be parsed: {exc}") from None
+        form = await read_form(request)
         uploads = [u for u in form.getall("file") if isinstance(u, UploadFile)] if "file" in form else []
         docs = [Doc(clean_filename(u.filename), await u.read()) for u in uploads]
     else:
