@@ -3,8 +3,8 @@
 Every job must end ``succeeded``: a killed worker's job is noticed through its expired
 heartbeat, requeued by the other worker's sweeper and run again. Prints one JSON line.
 
-    uv run python -m bench.chaos            # 40 jobs of 12 pages, a busy worker killed every ~2 s
-    uv run python -m bench.chaos --quick    # 30 jobs of 4 pages, every ~1 s (the test suite runs this)
+    uv run python -m bench.chaos            # 40 jobs of 24 pages, a busy worker killed every ~2 s
+    uv run python -m bench.chaos --quick    # 30 jobs of 20 pages, every ~1 s (the test suite runs this)
 
 Needs nothing running: it starts a private Redis, the two workers and the API in-process.
 """
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args(argv)
     jobs = args.jobs or (30 if args.quick else 40)
-    pages = args.pages or (4 if args.quick else 12)
+    pages = args.pages or (20 if args.quick else 24)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     kill_every = args.kill_every or (1.0 if args.quick else 2.0)
     report = run(jobs, pages, kill_every, args.timeout, args.heartbeat)
