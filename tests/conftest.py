@@ -41,9 +41,11 @@ class RedisServer:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen | None = None
 
+    persistence: tuple[str, ...] = ("--appendonly", "no")
+
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [_redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            [_redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *self.persistence,
              "--dir", str(self.workdir), "--maxmemory-policy", "noeviction"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -53,11 +55,12 @@ class RedisServer:
         while True:
             try:
                 client.ping()
-                break
-            except redis.ConnectionError:
+                if client.info("persistence").get("loading") == 0:  # an AOF is replayed before it serves
+                    break
+            except (redis.ConnectionError, redis.BusyLoadingError):
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.02)
+            time.sleep(0.02)
         client.close()
 
     def stop(self) -> None:

@@ -3,40 +3,17 @@ durable (AOF) Redis for outage tests, and workers started with their own environ
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 from msgspec.structs import replace
 
-from tests.conftest import RedisServer, _redis_binary
+from tests.conftest import RedisServer
 
 
 class DurableRedis(RedisServer):
     """A redis-server with the append-only file on, as production must run it."""
 
-    def start(self) -> None:
-        import time
-
-        import redis
-
-        self.proc = subprocess.Popen(
-            [_redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-             "--appendfsync", "always", "--dir", str(self.workdir), "--maxmemory-policy", "noeviction"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                if client.info("persistence").get("loading") == 0:
-                    break
-            except (redis.ConnectionError, redis.BusyLoadingError):
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("redis-server did not start") from None
-            time.sleep(0.02)
-        client.close()
+    persistence = ("--appendonly", "yes", "--appendfsync", "always")
 
 
 @pytest.fixture
