@@ -32,7 +32,20 @@ log = logging.getLogger(__name__)
 
 
 def connect(settings: Settings) -> redis.Redis:
+    """The connection for our own commands (job store, sweeper, webhooks): redis-py's 5 s timeout."""
     return redis.Redis.from_url(settings.redis_url or DEFAULT_REDIS_URL)
+
+
+def connect_queue(settings: Settings) -> redis.Redis:
+    """The connection RQ's worker loop uses, with no socket timeout of ours.
+
+    RQ raises the pool's socket timeout above its blocking dequeue (405 s) when the worker is
+    built, but only connections opened after that get it. Sharing one client with our start-up
+    commands left pooled connections with redis-py's 5 s default, so an idle worker's BLPOP timed
+    out every 5 s, logged "could not connect to Redis" and slept 1, 2, 4 ... s before listening
+    again: a job arriving then waited. A client RQ configures before its first command avoids that.
+    """
+    return redis.Redis.from_url(settings.redis_url or DEFAULT_REDIS_URL, socket_timeout=None)
 
 
 def wait_for_redis(connection: redis.Redis, timeout: float = REDIS_WAIT_SECONDS) -> None:
@@ -76,10 +89,11 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
     store = jobs.configure(settings, connection)
     start_sweeper_thread(store, settings)
     start_delivery_thread(connection, settings)
-    queue = Queue(settings.queue_name, connection=connection, serializer=JSONSerializer)
+    queue_connection = connect_queue(settings)
+    queue = Queue(settings.queue_name, connection=queue_connection, serializer=JSONSerializer)
     worked = False
     while True:
-        worker = Worker([queue], connection=connection, serializer=JSONSerializer, name=name)
+        worker = Worker([queue], connection=queue_connection, serializer=JSONSerializer, name=name)
         try:
             worked = worker.work(burst=burst, logging_level=settings.log_level, with_scheduler=False) or worked
         except (redis.ConnectionError, redis.TimeoutError) as exc:  # RQ's teardown talks to Redis too
