@@ -662,3 +662,120 @@ def _anchor_pos(text: str, anchor: str) -> int:
     flat = "".join(ch for _, ch in chars)
     k = flat.index(anchor)
     return chars[k][0]
+
+
+# The stage's speed-ups (masks from the marks only, scanning only the text around the numbers,
+# per-entry lookups, a sweep over headings) must give what the plain versions give.
+
+
+def _mask_by_char(text: str, opens: str, closes: str, marks_inside: bool) -> bytearray:
+    """The plain per-character masks: depth of brackets, reset at a line or sentence end."""
+    mask = bytearray(len(text))
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in opens:
+            depth += 1
+        elif ch in closes:
+            depth = max(depth - 1, 0)
+        elif ch in "\n。":
+            depth = 0
+        elif depth and not marks_inside:
+            mask[i] = 1
+        if depth and marks_inside:
+            mask[i] = 1
+    return mask
+
+
+def _random_texts(alphabet: list[str], count: int, longest: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, longest))) for _ in range(count)]
+
+
+def test_indicators_masks_match_per_character_scan():
+    from workers.pipeline.indicators_hits import _paren_mask, _title_mask
+
+    for text in _random_texts(list("（()）《》\n。ab"), 3000, 16, seed=1):
+        asides = _paren_mask(text)
+        titles = _title_mask(text)
+        if "（" in text or "(" in text:
+            assert asides == _mask_by_char(text, "（(", "）)", marks_inside=False), text
+        else:
+            assert asides is None
+        if "《" in text:
+            assert titles == _mask_by_char(text, "《", "》", marks_inside=True), text
+        else:
+            assert titles is None
+
+
+def _keyword_alphabet() -> list[str]:
+    index = indicators._matcher().index
+    return sorted(index.automaton.keys()) + list("（）《》。\n\n，、()ab")
+
+
+def test_indicators_hits_near_are_the_hits_around_the_ranges():
+    import random
+
+    from workers.pipeline.indicators_hits import _stretches
+
+    index = indicators._matcher().index
+    rng = random.Random(2)
+    for text in _random_texts(_keyword_alphabet(), 400, 30, seed=3):
+        ranges = []
+        for _ in range(rng.randint(0, 4)):
+            a = rng.randint(0, len(text))
+            ranges.append((a, rng.randint(a, len(text))))
+        every = index.hits(text)
+        near = index.hits_near(text, ranges)
+        stretches = _stretches(text, ranges)
+        assert near == [h for h in every if any(s <= h.start < e for s, e in stretches)]
+        for a, b in ranges:
+            assert [h for h in near if a <= h.start <= b] == [h for h in every if a <= h.start <= b]
+
+
+def test_indicators_named_entries_match_hits():
+    from workers.pipeline.indicators_hits import KEYWORD, RATE
+
+    index = indicators._matcher().index
+    for text in _random_texts(_keyword_alphabet(), 1000, 8, seed=4):
+        expected = {idx for h in index.hits(text) for idx, kind in h.refs if kind in (KEYWORD, RATE)}
+        assert index.named(text) == expected, text
+
+
+def test_indicators_innermost_heading_and_section_match_a_scan():
+    import random
+
+    rng = random.Random(5)
+    for _ in range(2000):
+        outline = []
+        for _ in range(rng.randint(0, 6)):
+            start = rng.randint(0, 30)
+            outline.append(
+                Heading(
+                    level=rng.randint(1, 3),
+                    label="",
+                    title="",
+                    start=start,
+                    end=start + rng.randint(-2, 30),
+                    title_end=start,
+                    system=rng.choice([None, "law_enforcement", "rules_system"]),
+                )
+            )
+        sections = []
+        for _ in range(rng.randint(0, 3)):
+            start = rng.randint(0, 30)
+            end = start + rng.randint(-2, 30)
+            sections.append(Section(kind=rng.choice(["measures", "plans"]), heading="", start=start, end=end))
+        headings = indicators._heading_systems(outline)
+        kinds = indicators._section_kinds(sections)
+        for pos in sorted(rng.randint(-1, 65) for _ in range(rng.randint(0, 10))):
+            around = [h for h in outline if h.system is not None and h.start <= pos < h.end]
+            best = None
+            for h in around:  # highest level, then latest start; the first one on a tie
+                if best is None or (h.level, h.start) > (best.level, best.start):
+                    best = h
+            assert headings.at(pos) == (best.system if best else None)
+            inside = [s for s in sections if s.start <= pos < s.end]
+            shortest = min(inside, key=lambda s: s.end - s.start) if inside else None
+            assert kinds.at(pos) == (shortest.kind if shortest else None)

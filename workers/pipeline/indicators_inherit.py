@@ -25,30 +25,26 @@ Done = tuple[int, int, Indicator]  # (number_start, clause_start, indicator) of 
 
 def _names_something(hits: list[Hit], hit_starts: list[int], start: int, end: int) -> bool:
     """Whether a keyword or a named rate lies in ``[start, end)``."""
-    lo = bisect.bisect_left(hit_starts, start)
-    for hit in hits[lo:]:
-        if hit.start >= end:
-            break
+    for k in range(bisect.bisect_left(hit_starts, start), bisect.bisect_left(hit_starts, end)):
+        hit = hits[k]
         if hit.end <= end and hit.names():
             return True
     return False
 
 
-def _between(done: list[Done], start: int, end: int) -> list[Done]:
-    """The decided values whose number lies in [start, end); ``done`` is in text order, so this
-    is a bisection, not a scan (a sentence with thousands of numbers stays linear)."""
-    lo = bisect.bisect_left(done, start, key=_position)
-    hi = bisect.bisect_left(done, end, lo=lo, key=_position)
+def _between(done: list[Done], done_starts: list[int], start: int, end: int) -> list[Done]:
+    """The decided values whose number lies in [start, end); ``done`` is in text order and
+    ``done_starts`` holds their number positions, so this is a bisection, not a scan (a sentence
+    with thousands of numbers stays linear)."""
+    lo = bisect.bisect_left(done_starts, start)
+    hi = bisect.bisect_left(done_starts, end, lo=lo)
     return done[lo:hi]
-
-
-def _position(d: Done) -> int:
-    return d[0]
 
 
 def _has_rate_word(hits: list[Hit], hit_starts: list[int], start: int, end: int) -> bool:
     lo = bisect.bisect_left(hit_starts, start)
-    return any(h.generic_rate for h in hits[lo:] if h.start < end)
+    hi = bisect.bisect_left(hit_starts, end, lo=lo)
+    return any(h.generic_rate for h in hits[lo:hi])
 
 
 def inherit(
@@ -60,21 +56,27 @@ def inherit(
     *,
     is_rate: bool,
     done: list[Done],
+    done_starts: list[int],
     rate_numbers: list[int],
     shared: tuple[int, int] = (0, 1),
+    change: bool | None = None,
 ) -> Indicator | None:
     """The earlier indicator this value belongs to, if it is a change or a bare rate.
 
-    ``done`` holds the values already decided, in text order; ``rate_numbers`` the number
+    ``done`` holds the values already decided, in text order, and ``done_starts`` their number
+    positions (``d[0]`` of each); ``rate_numbers`` the number
     positions of the rate values in this value's clause (for 分别); ``shared`` is this value's
-    index among the quantities sharing its number, and their count ("办结率和满意率均为100%").
+    index among the quantities sharing its number, and their count ("办结率和满意率均为100%");
+    ``change`` is ``matcher.is_change`` when the caller already has it.
     """
-    earlier = _between(done, win.statement_start, win.clause_start)
-    listed = None if is_rate else _listed_value(matcher, text, win, done)
+    earlier = _between(done, done_starts, win.statement_start, win.clause_start)
+    listed = None if is_rate else _listed_value(matcher, text, win, done, done_starts)
     if listed is not None:
         return listed
-    if matcher.is_change(text, win):
-        same = _between(done, win.sentence_start, win.number_start)
+    if change is None:
+        change = matcher.is_change(text, win)
+    if change:
+        same = _between(done, done_starts, win.sentence_start, win.number_start)
         if not same or _names_something(hits, hit_starts, win.before_start, win.number_start):
             return None
         return same[-1][2]
@@ -105,11 +107,15 @@ def inherit(
     return group[-1] if shared[1] == 1 else None
 
 
-def _listed_value(matcher: Matcher, text: str, win: Window, done: list[Done]) -> Indicator | None:
+def _listed_value(
+    matcher: Matcher, text: str, win: Window, done: list[Done], done_starts: list[int]
+) -> Indicator | None:
     """"…分别为2.31万件、2.86万件和3.42万件": a count joined to the previous one by a list mark
     alone is another value of the same thing (rates after 分别 pair with figures instead)."""
-    prev = _between(done, win.statement_start, win.number_start)
-    if not prev or text.find("分别", win.statement_start, win.number_start) < 0:
+    if text.find("分别", win.statement_start, win.number_start) < 0:
+        return None
+    prev = _between(done, done_starts, win.statement_start, win.number_start)
+    if not prev:
         return None
     ind = prev[-1][2]
     link = text[ind.evidence.end : win.number_start].strip()
