@@ -131,3 +131,20 @@ def test_gazetteer_prose_mention_weaker_than_name_line(gz):
 @pytest.mark.parametrize("text", ["金牛乡人民政府", "宝坻镇"])
 def test_gazetteer_short_form_before_township_suffix_is_not_the_county(gz, text):
     assert not [m for m in gz.find(text, shorts=True) if m.short]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "天津市宝坻区人民政府",
+        "ab 12 天津市, 😀宝坻区\ud800武义县。",  # ASCII, a non-BMP character and a lone surrogate
+        "市委、市政府和县委",
+        "",
+    ],
+)
+def test_gazetteer_find_reports_character_offsets(gz, text):
+    # the automaton runs over UTF-8 bytes; offsets must still be character offsets
+    for shorts in (False, True):
+        for m in gz.find(text, shorts=shorts, offset=3):
+            surface = text[m.start - 3 : m.end - 3]
+            assert surface == m.name or gz.short_of.get(m.name) == surface

@@ -86,13 +86,19 @@ class Gazetteer:
                 if short and short not in ignore:
                     self.short_of[name] = short
                     short_names.setdefault(short, set()).add(name)
+        # The automaton runs over UTF-8 bytes (spelled as latin-1 text, since this pyahocorasick
+        # build takes str): pyahocorasick finds a node's child by a linear scan, and over
+        # characters the root has ~2,500 children (one per first character of a name), so each
+        # character of text cost a scan of thousands. Over bytes no node has more than 64
+        # children, which makes the scan ~10x faster. UTF-8 is self-synchronising (lead and
+        # continuation bytes differ), so a name's bytes only ever match at character boundaries.
         self.automaton = ahocorasick.Automaton()
         for surface, name in full_names.items():
-            self.automaton.add_word(surface, (surface, (name,), False))
+            self.automaton.add_word(_bytes_as_text(surface), (len(surface), (name,), False))
         for surface, names in short_names.items():
             if surface in full_names:
                 continue  # a full name wins over someone's short form
-            self.automaton.add_word(surface, (surface, tuple(sorted(names)), True))
+            self.automaton.add_word(_bytes_as_text(surface), (len(surface), tuple(sorted(names)), True))
         self.automaton.make_automaton()
 
     def places(self, name: str) -> list[Place]:
@@ -100,18 +106,26 @@ class Gazetteer:
 
     def find(self, text: str, *, shorts: bool = False, offset: int = 0) -> list[Mention]:
         """Leftmost-longest, non-overlapping mentions of division names in ``text``."""
+        data = text.encode("utf-8", "surrogatepass")
         best: dict[int, tuple[int, tuple]] = {}
-        for end_idx, value in self.automaton.iter(text):
-            surface, names, is_short = value
-            if is_short and (not shorts or text.startswith(self.blockers, end_idx + 1)):
+        # matches come in order of their end, so byte offsets turn into character offsets by
+        # decoding only the stretch since the previous match
+        byte_pos = char_pos = 0
+        for last_byte, value in self.automaton.iter(data.decode("latin-1")):
+            n_chars, names, is_short = value
+            if last_byte >= byte_pos:
+                char_pos += len(data[byte_pos: last_byte + 1].decode("utf-8", "surrogatepass"))
+                byte_pos = last_byte + 1
+            end = char_pos  # exclusive, in characters
+            if is_short and (not shorts or text.startswith(self.blockers, end)):
                 continue
-            start = end_idx - len(surface) + 1
-            if start not in best or best[start][0] < end_idx + 1:
-                best[start] = (end_idx + 1, value)
+            start = end - n_chars
+            if start not in best or best[start][0] < end:
+                best[start] = (end, value)
         out: list[Mention] = []
         pos = 0
         for start in sorted(best):
-            end, (surface, names, is_short) = best[start]
+            end, (_, names, is_short) = best[start]
             if start < pos:
                 continue
             places = tuple(p for n in names for p in self.places(n))
@@ -132,6 +146,11 @@ class Gazetteer:
             return "province"
         levels = {p.level for p in self.places(name)}
         return levels.pop() if len(levels) == 1 else None
+
+
+def _bytes_as_text(s: str) -> str:
+    """``s`` as UTF-8 bytes, one character per byte (the alphabet the automaton runs over)."""
+    return s.encode("utf-8", "surrogatepass").decode("latin-1")
 
 
 @cache
