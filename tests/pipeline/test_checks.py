@@ -148,3 +148,28 @@ def test_checks_readable_pdf_has_no_ocr_finding():
     pages = [PageRaw(number=1, raw_start=0, raw_end=4, width=595, height=842)]
     doc = Doc(raw=RawText(text="正文内容", media_type="application/pdf", pages=pages), text="正文内容")
     assert checks.unread_pages(doc) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "于2022年1月10日和2022 年 13 月 5 日，二〇二二年一月十日、2023-03-22、2023/3/22、2023.03.22",
+        "三一二〇二二二年一月一日；12345年1月1日；2022年13月□日；2021年2月30日；1999-01-2023-01-05",
+        "2022\n年\n1\n月\n1\n日；2023.03.22.2023.01.05；〇〇〇〇〇〇年一月一日",
+    ],
+)
+def test_dates_found_from_anchors_as_a_full_scan_finds_them(text):
+    # find_dates tries each pattern only where an anchor says a match can start; a plain
+    # finditer over the whole text (the definition) must give the same dates
+    from workers.pipeline import dates
+
+    expected, taken = [], []
+    for pattern in dates._PATTERNS:
+        for m in pattern.finditer(text):
+            if not any(s < m.end() and m.start() < e for s, e in taken):
+                expected.append((m.start(), m.end()))
+                taken.append((m.start(), m.end()))
+    for m in dates._YEAR_MONTH.finditer(text):
+        if not any(s < m.end() and m.start() < e for s, e in taken) and not 1 <= int(m["m"]) <= 12:
+            expected.append((m.start(), m.end()))
+    assert [(d.start, d.end) for d in dates.find_dates(text)] == sorted(expected)
