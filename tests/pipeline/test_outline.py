@@ -374,3 +374,21 @@ def test_outline_action_headings_with_part_words_stay_measures():
         "XX县人民政府\n2023年2月1日\n"
     )
     assert kinds(doc) == ["measures", "measures", "measures", "shortcomings", "plans"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "存在的问题" * 20,
+        "①" * 60 + "下一步",  # NFKC turns ① into 1
+        "e\u0301" * 30 + "问题",  # combining marks compose
+        "㍻" * 30 + "中" + "ｱ" * 30,  # expansions before and after an ideograph
+        "2023" + " " * 50 + "年工作计划",
+        "",
+    ],
+)
+def test_fold_head_is_the_start_of_the_folded_text(text):
+    from workers.pipeline.outline_systems import fold, fold_head
+
+    for n in (1, 5, 21, 41, 200):
+        assert fold_head(text, n) == fold(text)[:n]

@@ -23,7 +23,7 @@ def warm() -> None:
     outline_headings.rules()
     outline_sections.tables()
     outline_systems.warm()
-    outline_closing.closing_start("")
+    outline_closing.warm()
 
 
 def run(doc: Doc) -> Doc:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from workers.data import load_toml
-from workers.pipeline.outline_headings import lines
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,10 @@ def _rules() -> _Closing:
     )
 
 
+def warm() -> None:
+    _rules()
+
+
 def _is_closing_line(line: str) -> bool:
     r = _rules()
     if len(line.strip()) > r.max_chars:
@@ -46,11 +49,16 @@ def _is_closing_line(line: str) -> bool:
 def closing_start(text: str) -> int:
     """Offset where the closing block starts (``len(text)`` when there is none)."""
     start = len(text)
-    for s, e in reversed(lines(text)):
+    # walk the lines back from the end (the closing block is a few lines; don't split them all)
+    e = len(text)
+    while True:
+        s = text.rfind("\n", 0, e) + 1
         line = text[s:e]
-        if not line.strip():
-            continue
-        if not _is_closing_line(line):
+        if line.strip():
+            if not _is_closing_line(line):
+                break
+            start = s + (len(line) - len(line.lstrip()))
+        if s == 0:
             break
-        start = s + (len(line) - len(line.lstrip()))
+        e = s - 1
     return start

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import cn2an
 
@@ -38,6 +38,7 @@ class _Kind:
 @dataclass(frozen=True)
 class _Rules:
     kinds: tuple[_Kind, ...]
+    any_kind: re.Pattern[str]  # matches where some kind's regex does (most lines open with none)
     max_title: int
     max_runin: int
     terminators: str
@@ -62,8 +63,11 @@ def rules() -> _Rules:
         _Kind(k["id"], re.compile(prefix + "(?P<label>" + k["pattern"] + ")"), k["numeral"])
         for k in data["kind"]
     )
+    # the same alternatives with their groups unnamed, so that they can share one regex
+    unnamed = (re.sub(r"\(\?P<\w+>", "(?:", k["pattern"]) for k in data["kind"])
     return _Rules(
         kinds=kinds,
+        any_kind=re.compile(prefix + "(?:" + "|".join(unnamed) + ")"),
         max_title=data["max_title_chars"],
         max_runin=data["max_runin_chars"],
         terminators=data["runin_terminators"],
@@ -76,6 +80,13 @@ def numeral_value(s: str, numeral: str) -> int | None:
         return int(s)
     if numeral == "circled":
         return _CIRCLED.index(s) + 1
+    return _cn_value(s)
+
+
+@lru_cache(maxsize=2048)
+def _cn_value(s: str) -> int | None:
+    """cn2an is slow (~20 µs a call). Enumerators (here and in lists_items) are 1-3 of
+    一…十, so at most 1,110 strings: the cache holds them all."""
     try:
         return int(cn2an.cn2an(s, "strict"))
     except ValueError:
@@ -94,6 +105,8 @@ def lines(text: str) -> list[tuple[int, int]]:
 def match_candidate(text: str, start: int, end: int) -> Candidate | None:
     """The heading a line opens, or None when it does not look like one."""
     r = rules()
+    if r.any_kind.match(text, start, end) is None:  # same as matching text[start:end]: no lookbehind
+        return None
     line = text[start:end]
     for kind in r.kinds:
         m = kind.regex.match(line)

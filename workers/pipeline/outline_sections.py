@@ -21,7 +21,7 @@ from functools import cache
 from workers.data import load_toml
 from workers.pipeline.model import Heading, Section
 from workers.pipeline.outline_headings import lines
-from workers.pipeline.outline_systems import fold
+from workers.pipeline.outline_systems import fold, fold_head
 
 _YEAR = re.compile(r"(20\d{2})\s*年")
 SHORT_HEADING = 20  # characters; an unnumbered heading line ("存在的问题") is at most this long
@@ -36,19 +36,33 @@ class _Tables:
     other_prefixes: tuple[str, ...]
     object_verbs: tuple[str, ...]
     objects_apply_to: frozenset[str]
+    # one regex per kind for "does any of its words occur": a quick test before the word-by-word
+    # checks (most titles and paragraphs name no kind)
+    heading_any: dict[str, re.Pattern[str]]
+    cues_any: dict[str, re.Pattern[str]]
+    head_chars: int  # how much of a paragraph's opening _cue_kind reads
+
+
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, words)))
 
 
 @cache
 def tables() -> _Tables:
     d = load_toml("sections_kinds.toml")
+    heading = {k: tuple(map(fold, v)) for k, v in d["heading_keywords"].items()}
+    cues = {k: tuple(map(fold, v)) for k, v in d["paragraph_cues"].items()}
     return _Tables(
         priority=tuple(d["priority"]),
-        heading={k: tuple(map(fold, v)) for k, v in d["heading_keywords"].items()},
-        cues={k: tuple(map(fold, v)) for k, v in d["paragraph_cues"].items()},
+        heading=heading,
+        cues=cues,
         cue_window=d["cue_window"],
         other_prefixes=tuple(d["other_title_prefixes"]),
         object_verbs=tuple(map(fold, d["object_verbs"])),
         objects_apply_to=frozenset(d["objects_apply_to"]),
+        heading_any={k: _any_of(v) for k, v in heading.items() if v},
+        cues_any={k: _any_of(v) for k, v in cues.items() if v},
+        head_chars=max([SHORT_HEADING, *d["cue_window"].values()]) + 1,
     )
 
 
@@ -75,7 +89,13 @@ def kinds_of(title: str, report_year: int | None = None) -> list[str]:
     """
     t = tables()
     folded = fold(title)
-    found = [k for k in t.priority if any(_names(folded, w, t, k) for w in t.heading.get(k, ()))]
+    found = [
+        k
+        for k in t.priority
+        if k in t.heading_any
+        and t.heading_any[k].search(folded)
+        and any(_names(folded, w, t, k) for w in t.heading[k])
+    ]
     if not found and folded.startswith(t.other_prefixes):
         found = ["other"]
     if not found and report_year is not None:
@@ -205,10 +225,15 @@ def _body_start(text: str) -> int:
 def _cue_kind(paragraph: str, report_year: int | None = None) -> str | None:
     """The part a paragraph opens: a cue phrase at its start, or a short unnumbered heading line."""
     t = tables()
-    head = fold(paragraph.strip().lstrip("-•·*"))
+    para = paragraph.strip().lstrip("-•·*")
+    # only the opening is read: the cue windows, a short heading, a leading year; a cut inside
+    # the spaces of "2023   年" would hide the year, so then the whole paragraph is folded
+    head = fold_head(para, t.head_chars)
+    if len(head) == t.head_chars and head[-1].isspace():
+        head = fold(para)
     for kind in t.priority:
-        window = head[: t.cue_window.get(kind, 0)]
-        if any(c in window for c in t.cues.get(kind, ())):
+        cues = t.cues_any.get(kind)
+        if cues is not None and cues.search(head[: t.cue_window.get(kind, 0)]):
             return kind
     m = _YEAR.match(head)
     if m and report_year is not None and int(m.group(1)) > report_year:

@@ -7,6 +7,7 @@ found wins, so "依法行政制度体系" (rules_system) beats "行政决策" in
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -18,6 +19,27 @@ from workers.pipeline.model import Heading
 
 def fold(s: str) -> str:
     return unicodedata.normalize("NFKC", s)
+
+
+_IDEOGRAPH = re.compile("[\u4e00-\u9fff]")
+
+
+def fold_head(s: str, n: int) -> str:
+    """``fold(s)[:n]``, normalising only as much of a long paragraph as that needs.
+
+    A CJK unified ideograph is a stable code point for NFKC (combining class 0, quick check
+    Yes: it neither decomposes nor composes with what precedes it), so when ``s[k]`` is one,
+    ``fold(s[:k])`` is a prefix of ``fold(s)``.
+    """
+    if len(s) <= n:
+        return fold(s)[:n]
+    at = n
+    while (m := _IDEOGRAPH.search(s, at)) is not None:
+        head = fold(s[: m.start()])
+        if len(head) >= n:
+            return head[:n]
+        at = m.start() + 1
+    return fold(s)[:n]
 
 
 @cache
