@@ -30,6 +30,7 @@ YEAR_MIN, YEAR_MAX = 2000, 2100
 
 def warm() -> None:
     gazetteer.get()
+    read("")  # compiles the header-label regex and loads the layout patterns
 
 
 def year_in(text: str, offset: int = 0) -> tuple[int, Span] | None:

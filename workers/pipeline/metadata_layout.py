@@ -61,16 +61,14 @@ def _kind(label: str, kinds: dict[str, str]) -> str | None:
     return kinds.get(re.sub(r"[ \t\u3000]+", "", label))
 
 
+# A line's text without its surrounding whitespace: from its first non-space character to its
+# last (\S is not str.isspace, as str.strip uses; [^\n] stays on the line split at "\n").
+_STRIPPED_LINE = re.compile(r"\S(?:[^\n]*\S)?")
+
+
 def split_lines(text: str) -> list[Line]:
-    out = []
-    pos = 0
-    for raw in text.split("\n"):
-        stripped = raw.strip()
-        if stripped:
-            lead = len(raw) - len(raw.lstrip())
-            out.append(Line(pos + lead, pos + lead + len(stripped), stripped))
-        pos += len(raw) + 1
-    return out
+    """Non-blank lines (split at "\n"), stripped, with their offsets."""
+    return [Line(m.start(), m.end(), m.group()) for m in _STRIPPED_LINE.finditer(text)]
 
 
 def is_chrome(line: str) -> bool:
