@@ -54,16 +54,27 @@ def normalise_text(raw: RawText) -> tuple[str, array]:
     """Return (canonical text, to_raw map) for ``raw``."""
     r = rules()
     folded, fold_map = fold(raw.text)
-    page_of = _page_lookup(raw, fold_map)
-    cell_gap = _cell_gap(raw, fold_map, r.cell_gap_em)
+    n = len(folded)
+    # raw index of each folded character, as machine ints: lines carry slices of it
+    to_raw_all = _iota(n) if isinstance(fold_map, range) else array("i", fold_map)
+    page_of = _page_lookup(raw)
+    cell_gap = _cell_gap(raw, r.cell_gap_em)
+    # one scan of the whole text for where inline spam / markdown marks could start: most
+    # documents have none, and then no line needs scanning for them
+    spam, md_marks = (
+        scan.starts is None or scan.starts.search(folded) is not None for scan in (r.spam_inline, r.md_inline)
+    )
     cleaned: list[Line | None] = []  # None: a blank line
     pos = 0
-    n = len(folded)
     while pos <= n:
         brk = folded.find("\n", pos)
         if brk < 0:
             brk = n
-        line = clean_line(Line(folded[pos:brk], range(pos, brk), brk), r, cell_gap) if brk > pos else None
+        if brk > pos:
+            raw_brk = to_raw_all[brk] if brk < n else len(raw.text)
+            line = clean_line(Line(folded[pos:brk], to_raw_all[pos:brk], raw_brk), r, cell_gap, spam, md_marks)
+        else:
+            line = None
         if line is not None and line.text:
             if page_of is not None:
                 line.page = page_of(line.idx[0])
@@ -73,16 +84,30 @@ def normalise_text(raw: RawText) -> tuple[str, array]:
         pos = brk + 1
     lines = drop_chrome(cleaned, r, pdf=page_of is not None)
     lines = drop_running(lines, r, len(raw.pages) if raw.pages is not None else None)
-    out_text, out_idx = _join(lines, r)
-    to_raw = array("i", [fold_map[i] for i in out_idx])
+    out_text, to_raw = _join(lines, r)
     to_raw.append(len(raw.text))
     return out_text, to_raw
 
 
-def _join(lines: list[Line], r: Rules) -> tuple[str, list[int]]:
+_IOTA_CACHE_MAX = 1 << 22
+_iota_cache = array("i")
+
+
+def _iota(n: int) -> array:
+    """``array("i", range(n))``, sliced from a cached one (a function of n only)."""
+    global _iota_cache
+    if n > _IOTA_CACHE_MAX:
+        return array("i", range(n))
+    if len(_iota_cache) < n:
+        _iota_cache = array("i", range(max(n, 2 * len(_iota_cache), 1 << 16)))
+    return _iota_cache[:n]
+
+
+def _join(lines: list[Line], r: Rules) -> tuple[str, array]:
+    """(canonical text, raw index of each of its characters)."""
     wrap = wrap_length(lines, r)
     parts: list[str] = []
-    idx: list[int] = []
+    idx = array("i")
     prev: Line | None = None
     for line in lines:
         if prev is not None:
@@ -97,15 +122,15 @@ def _join(lines: list[Line], r: Rules) -> tuple[str, list[int]]:
     return "".join(parts), idx
 
 
-def _cell_gap(raw: RawText, fold_map: list[int], ems: float):
-    """Predicate (folded i, folded j) → are the two glyphs further apart than ``ems`` glyph
+def _cell_gap(raw: RawText, ems: float):
+    """Predicate (raw i, raw j) → are the two glyphs further apart than ``ems`` glyph
     heights on one line (table cells)? None for text input, which has no geometry."""
     boxes = raw.boxes
     if boxes is None or len(boxes) != 4 * len(raw.text):
         return None
 
     def apart(i: int, j: int) -> bool:
-        a, b = 4 * fold_map[i], 4 * fold_map[j]
+        a, b = 4 * i, 4 * j
         ax0, ay0, ax1, ay1 = boxes[a : a + 4]
         bx0, by0, bx1, by1 = boxes[b : b + 4]
         if ax1 <= ax0 or bx1 <= bx0:
@@ -116,15 +141,15 @@ def _cell_gap(raw: RawText, fold_map: list[int], ems: float):
     return apart
 
 
-def _page_lookup(raw: RawText, fold_map: list[int]):
-    """Function folded index → 0-based page, or None for text input."""
+def _page_lookup(raw: RawText):
+    """Function raw index → 0-based page, or None for text input."""
     if raw.pages is None:
         return None
     if raw.char_page is not None and len(raw.char_page) == len(raw.text):
         cp = raw.char_page
-        return lambda i: int(cp[fold_map[i]])
+        return lambda i: int(cp[i])
     starts = [p.raw_start for p in raw.pages]
-    return lambda i: max(0, bisect_left(starts, fold_map[i] + 1) - 1)
+    return lambda i: max(0, bisect_left(starts, i + 1) - 1)
 
 
 def _pages(raw: RawText, to_raw: array) -> list[PageInfo]:

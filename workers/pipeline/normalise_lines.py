@@ -1,6 +1,6 @@
 """Line-level cleaning for the normalise stage: spaces, page chrome, re-joining broken lines.
 
-A ``Line`` carries its text and, per character, the index into the folded text it came from,
+A ``Line`` carries its text and, per character, the index into the raw text it came from,
 so that every deletion keeps the offset map exact. Rules and patterns live in
 ``workers/data/normalise_text.toml`` and ``normalise_chrome.toml``.
 """
@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate, repeat
+from operator import add, and_, itemgetter
 
 from workers.data import load_toml
+from workers.pipeline.regex_starts import StartScan
 
 _GAPS = re.compile(r"[ \t]+")
 _DIGITS = re.compile(r"\d+")
@@ -27,8 +31,10 @@ _SPLIT_NUMBER = re.compile(r"[\u3400-\u9fff]\d+$")
 @dataclass(slots=True)
 class Line:
     text: str
-    idx: Sequence[int]  # folded-text index of each character
-    brk: int  # folded-text index of the line break that ends the line
+    # raw-text index of each character: an array('i'), so that cutting and joining lines
+    # slices and concatenates machine ints (memcpy) instead of building lists of Python ints
+    idx: array
+    brk: int  # raw-text index of the line break that ends the line
     page: int | None = None  # 0-based PDF page
     by_page_mark: bool = False  # first line after a dropped page-number line (a page header)
     table_row: bool = False  # tab- or pipe-separated cells: stands alone, never re-joined
@@ -40,8 +46,10 @@ class Rules:
     closers: str
     enumerator: re.Pattern[str]
     heading_max: int
-    prose_marks: frozenset[str]
-    sentence_marks: frozenset[str]
+    # character classes: one C-level search instead of a Python loop over a line's characters
+    prose_marks: re.Pattern[str]
+    sentence_marks: re.Pattern[str]
+    tail_marks: re.Pattern[str]  # either of the two
     wrap_share: float
     wrap_quantile: float
     wrap_max: int
@@ -50,22 +58,34 @@ class Rules:
     standalone_end: re.Pattern[str]
     after_digit: frozenset[str]
     keep_space_before: re.Pattern[str]
+    # text input: a lone space with no Latin letter beside it and no field label after it (the
+    # PDF-copy space between CJK characters: most gaps), cut without a Python test per gap
+    lone_space: re.Pattern[str]
     spaced_share: float
     cell_gap_em: float
     bullet: re.Pattern[str]
     md_heading: re.Pattern[str]
-    md_inline: re.Pattern[str]
+    md_inline: StartScan
     md_row: re.Pattern[str]
     md_rule: re.Pattern[str]
     page_number: re.Pattern[str]
     bare_page_number: re.Pattern[str]
     spam_line: re.Pattern[str]
     spam_line_max: int
-    spam_inline: re.Pattern[str]
+    # tried only where a match can start (``regex_starts``): trying every alternative of a
+    # watermark list at every character of every line was the stage's largest cost
+    spam_inline: StartScan
     running_max: int
     running_min_text: int
     running_page_share: float
     running_edge: int
+
+
+_SENTENCE_MARKS = "。！？；;!?"
+
+
+def _char_class(chars: str) -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(ch) for ch in sorted(set(chars))) + "]")
 
 
 @cache
@@ -73,13 +93,17 @@ def rules() -> Rules:
     text = load_toml("normalise_text.toml")
     chrome = load_toml("normalise_chrome.toml")
     running = chrome["running"]
+    spam_inline = re.compile("(?:" + "|".join(chrome["spam_inline"]) + ")")
+    md_inline = re.compile(text["markdown_inline"])
+    keep_space_before = "(?:" + "|".join(map(re.escape, text["keep_space_before"])) + ")"
     return Rules(
         terminal=frozenset(text["terminal"]),
         closers=text["closers"],
         enumerator=re.compile("(?:" + "|".join(text["enumerator_starts"]) + ")"),
         heading_max=text["heading_max_chars"],
-        prose_marks=frozenset(text["prose_marks"]),
-        sentence_marks=frozenset("。！？；;!?"),
+        prose_marks=_char_class(text["prose_marks"]),
+        sentence_marks=_char_class(_SENTENCE_MARKS),
+        tail_marks=_char_class(_SENTENCE_MARKS + text["prose_marks"]),
         wrap_share=text["wrap_share"],
         wrap_quantile=text["wrap_quantile"],
         wrap_max=text["wrap_max"],
@@ -89,17 +113,20 @@ def rules() -> Rules:
         spaced_share=text["spaced_line_share"],
         cell_gap_em=text["pdf_cell_gap_em"],
         after_digit=frozenset(text["after_digit_continuations"]),
-        keep_space_before=re.compile("(?:" + "|".join(map(re.escape, text["keep_space_before"])) + ")"),
+        keep_space_before=re.compile(keep_space_before),
+        # (the space first, so that ``re`` skips ahead to spaces; the lookbehind then checks
+        # the character before it)
+        lone_space=re.compile(r" (?<=[^A-Za-z \t] )(?=[^A-Za-z \t])(?!" + keep_space_before + ")"),
         bullet=re.compile(text["line_bullet"]),
         md_heading=re.compile(text["markdown_heading"]),
-        md_inline=re.compile(text["markdown_inline"]),
+        md_inline=StartScan(md_inline),
         md_row=re.compile(text["markdown_table_row"]),
         md_rule=re.compile(text["markdown_table_rule"]),
         page_number=re.compile("(?:" + "|".join(chrome["page_number_lines"]) + ")"),
         bare_page_number=re.compile(chrome["bare_page_number"]),
         spam_line=re.compile("(?:" + "|".join(chrome["spam_lines"]) + ")"),
         spam_line_max=chrome["spam_line_max_chars"],
-        spam_inline=re.compile("(?:" + "|".join(chrome["spam_inline"]) + ")"),
+        spam_inline=StartScan(spam_inline),
         running_max=running["max_chars"],
         running_min_text=running["min_repeats_text"],
         running_page_share=running["min_page_share"],
@@ -112,14 +139,18 @@ def rules() -> Rules:
 # ------------------------------------------------------------------------------------------
 
 
-def _is_latin(ch: str) -> bool:
-    return ch.isascii() and ch.isalpha()
-
-
-def clean_line(line: Line, r: Rules, cell_gap: Callable[[int, int], bool] | None = None) -> Line:
+def clean_line(
+    line: Line,
+    r: Rules,
+    cell_gap: Callable[[int, int], bool] | None = None,
+    spam: bool = True,
+    md_marks: bool = True,
+) -> Line:
     """Strip the line, cut bullets and inline spam, then drop PDF spaces between CJK/digits.
 
-    ``cell_gap(i, j)`` (PDF input): are folded characters i and j drawn a table cell apart?
+    ``cell_gap(i, j)`` (PDF input): are raw characters i and j drawn a table cell apart?
+    ``spam`` / ``md_marks`` False: the whole text has no place where inline spam / markdown
+    marks can start (``inline_marks``), so the line need not be scanned for them.
     """
     s = line.text
     lead = len(s) - len(s.lstrip())
@@ -131,6 +162,7 @@ def clean_line(line: Line, r: Rules, cell_gap: Callable[[int, int], bool] | None
         s = s[: lead + 1] + s[lead + 1 : trail - 1].replace("|", "\t") + s[trail - 1 :]
         line = Line(s, line.idx, line.brk, line.page)
         lead, trail = lead + 1, trail - 1
+        spam = md_marks = True  # the text changed: no longer covered by inline_marks
     cuts: list[tuple[int, int]] = []
     m = r.md_heading.match(s, lead)
     if m and m.end() < trail:
@@ -139,8 +171,10 @@ def clean_line(line: Line, r: Rules, cell_gap: Callable[[int, int], bool] | None
     if m and m.end() < trail and not r.page_number.fullmatch(s, lead, trail):
         lead = m.end()
     cuts.append((0, lead))
-    cuts.extend(m.span() for m in r.spam_inline.finditer(s, lead, trail))
-    cuts.extend(m.span() for m in r.md_inline.finditer(s, lead, trail))
+    if spam:
+        cuts.extend(r.spam_inline.spans(s, lead, trail))
+    if md_marks:
+        cuts.extend(r.md_inline.spans(s, lead, trail))
     cuts.append((trail, len(s)))
     line = _cut(line, cuts)
     s = line.text
@@ -148,19 +182,30 @@ def clean_line(line: Line, r: Rules, cell_gap: Callable[[int, int], bool] | None
         lead = len(s) - len(s.lstrip())
         line = _cut(line, [(0, lead), (len(s.rstrip()), len(s))])
         s = line.text
-    spaces: list[tuple[int, int]] = []
+    n_spaces = s.count(" ")
+    tabs = "\t" in s
+    if not n_spaces and not tabs:
+        return line  # nothing below applies
     cells = False
-    spaced_out = s.count(" ") >= r.spaced_share * len(s)
+    spaced_out = n_spaces >= r.spaced_share * len(s)
+    if cell_gap is None and not tabs:
+        # the usual line: every gap a lone space to cut; split and re-join with no Python step
+        # per gap (a lone space between two digits stays unless the line is spaced out). Any
+        # other line takes the loop below, gap by gap. (s is stripped: no gap at an edge.)
+        pieces = r.lone_space.split(s)
+        if len(pieces) == n_spaces + 1 and (spaced_out or not _digit_pair(pieces)):
+            return _join_pieces(line, pieces)
+    spaces: list[tuple[int, int]] = []
     for m in _GAPS.finditer(s):
         a, b = m.span()
         left, right = s[a - 1], s[b]
-        if "\t" in s[a:b]:
+        if tabs and "\t" in s[a:b]:
             # a tab separates table cells ("执法检查（次）⇥1862⇥2140"): one space stays
             tab = s.index("\t", a)
             spaces.extend(((a, tab), (tab + 1, b)))
             continue
-        if _is_latin(left) or _is_latin(right):
-            continue
+        if (left.isascii() and left.isalpha()) or (right.isascii() and right.isalpha()):
+            continue  # Latin words keep their spaces
         # between words and numbers only: after a bracket the quantities stage already reads
         # "复议纠错（件）11" as a row of the table it parses from the PDF's cells
         if cell_gap is not None and left.isalnum() and right.isalnum() and cell_gap(line.idx[a - 1], line.idx[b]):
@@ -183,24 +228,54 @@ def clean_line(line: Line, r: Rules, cell_gap: Callable[[int, int], bool] | None
     return line
 
 
+def _digit_pair(pieces: list[str]) -> bool:
+    """Does a digit end one piece and another start the next (all pieces non-empty)?"""
+    ends = map(str.isdigit, map(itemgetter(-1), pieces[:-1]))
+    starts = map(str.isdigit, map(itemgetter(0), pieces[1:]))
+    return any(map(and_, ends, starts))
+
+
+def _join_pieces(line: Line, pieces: list[str]) -> Line:
+    """The line as ``pieces`` split from it at single characters: text and index map joined by
+    C-level map/accumulate, with no Python step per piece."""
+    if len(pieces) == 1:
+        return line
+    lens = list(map(len, pieces))
+    starts = list(accumulate(map(add, lens[:-1], repeat(1)), initial=0))
+    slices = map(slice, starts, map(add, starts, lens))
+    return Line("".join(pieces), concat(map(line.idx.__getitem__, slices)), line.brk, line.page)
+
+
 def _cut(line: Line, cuts: list[tuple[int, int]]) -> Line:
     """The line without the (sorted, possibly overlapping or empty) spans in ``cuts``."""
-    cuts = [c for c in cuts if c[1] > c[0]]
-    if not cuts:
-        return line
     s = line.text
-    keep_text: list[str] = []
-    keep_idx: list[int] = []
+    kept: list[tuple[int, int]] = []
     pos = 0
+    cut = False
     for a, b in sorted(cuts):
+        if b <= a:
+            continue
+        cut = True
         if a > pos:
-            keep_text.append(s[pos:a])
-            keep_idx.extend(line.idx[pos:a])
-        pos = max(pos, b)
+            kept.append((pos, a))
+        if b > pos:
+            pos = b
+    if not cut:
+        return line
     if pos < len(s):
-        keep_text.append(s[pos:])
-        keep_idx.extend(line.idx[pos:])
-    return Line("".join(keep_text), keep_idx, line.brk, line.page)
+        kept.append((pos, len(s)))
+    idx = line.idx
+    if len(kept) == 1:  # an edge trimmed
+        a, b = kept[0]
+        return Line(s[a:b], idx[a:b], line.brk, line.page)
+    return Line("".join([s[a:b] for a, b in kept]), concat([idx[a:b] for a, b in kept]), line.brk, line.page)
+
+
+def concat(parts: Iterable[array]) -> array:
+    """The int arrays ``parts`` end to end, copied as bytes."""
+    out = array("i")
+    out.frombytes(b"".join(map(array.tobytes, parts)))
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -304,7 +379,7 @@ def is_heading(text: str, r: Rules) -> bool:
     return (
         len(text) <= r.heading_max
         and r.enumerator.match(text) is not None
-        and not any(ch in r.sentence_marks for ch in text)
+        and r.sentence_marks.search(text) is None
     )
 
 
@@ -329,13 +404,14 @@ def should_join(prev: str, nxt: str, wrap: int | None, r: Rules) -> bool:
             wrap is not None
             and len(prev) >= r.wrap_share * wrap
             and len(nxt) < r.heading_tail_share * wrap
-            and not any(ch in r.sentence_marks or ch in r.prose_marks for ch in nxt)
+            and r.tail_marks.search(nxt) is None
         )
-    if _SPLIT_NUMBER.search(prev) and nxt[0].isdigit():
+    # (a line ending in a digit is rare: test that before searching the whole line)
+    if nxt[0].isdigit() and prev[-1].isdigit() and _SPLIT_NUMBER.search(prev):
         return True  # "受理审批服务事项23⏎856件": one number broken over two lines
     if prev[-1].isdigit() and nxt[0] in r.after_digit:
         return True  # "2021年9月4⏎日", "受理23⏎件"
-    if any(ch in r.prose_marks for ch in prev):
+    if r.prose_marks.search(prev):
         return True
     return wrap is not None and len(prev) >= r.wrap_share * wrap and not r.standalone_end.search(prev)
 
