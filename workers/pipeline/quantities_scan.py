@@ -19,11 +19,13 @@ import ahocorasick
 
 from workers.data import load_toml
 from workers.pipeline.numerals import CN_DIGITS, CN_NUMERAL_CHARS, arabic, as_number, chinese
+from workers.pipeline.regex_starts import StartScan
 
 # Thousands may be grouped with commas ("2,856") or, in typeset copies, with a space ("6 812").
 _ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?: \d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_CLAUSE_END = re.compile(r"[，,。；;：:！？!?\n]")
-_SENTENCE_END = frozenset("。；;！？!?\n")
+# runs of characters that are not clause / sentence ends (matched on reversed text)
+_NOT_CLAUSE_END = re.compile(r"[^，,。；;：:！？!?\n]*")
+_NOT_SENTENCE_END = re.compile(r"[^。；;！？!?\n]*")
 
 
 @dataclass(slots=True)
@@ -39,7 +41,9 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Tables:
-    pattern: re.Pattern[str]
+    # tried only at 百, digits and Chinese numerals, where every match starts: ``re`` alone
+    # tries all its branches at every character of the text
+    pattern: StartScan
     magnitudes: dict[str, int]
     aliases: dict[str, str]
     rate_units: frozenset[str]
@@ -91,7 +95,7 @@ def tables() -> Tables:
         slogans.add_word(s, len(s))
     slogans.make_automaton()
     return Tables(
-        pattern=pattern,
+        pattern=StartScan(pattern, starts=re.compile(rf"[百\d{CN_NUMERAL_CHARS}]")),
         magnitudes={k: int(v) for k, v in mags.items()},
         aliases=units["unit_aliases"],
         rate_units=frozenset(units["rate_units"]),
@@ -178,20 +182,18 @@ def _slogan_spans(text: str, t: Tables) -> tuple[list[int], list[int]]:
     return [a for a, _ in spans], [b for _, b in spans]
 
 
+def _back_to(text: str, pos: int, lo: int, unmarked: re.Pattern[str]) -> int:
+    """Just after the last mark in text[lo:pos], or lo: the run of ``unmarked`` characters
+    that ends at pos, matched on the reversed slice (C calls, no Python step per character)."""
+    return pos - unmarked.match(text[lo:pos][::-1]).end()
+
+
 def _clause_start(text: str, pos: int, limit: int = 40) -> int:
-    lo = max(0, pos - limit)
-    for i in range(pos - 1, lo - 1, -1):
-        if _CLAUSE_END.match(text, i):
-            return i + 1
-    return lo
+    return _back_to(text, pos, max(0, pos - limit), _NOT_CLAUSE_END)
 
 
 def _sentence_start(text: str, pos: int, limit: int = 160) -> int:
-    lo = max(0, pos - limit)
-    for i in range(pos - 1, lo - 1, -1):
-        if text[i] in _SENTENCE_END:
-            return i + 1
-    return lo
+    return _back_to(text, pos, max(0, pos - limit), _NOT_SENTENCE_END)
 
 
 def _value(m: re.Match[str], t: Tables, approximate: bool) -> Decimal | None:
@@ -234,6 +236,11 @@ def _prefix(text: str, pos: int, t: Tables) -> tuple[str, int] | None:
 
 def _excluded(text: str, m: re.Match[str], value: Decimal, unit: str, ev_start: int, t: Tables) -> bool:
     ns = m.start()
+    # (every test is a pure predicate: the cheap, frequent ones first)
+    if unit == "年" and value >= t.year_lo:
+        return True  # a calendar year, or a year range whose dash was lost ("20212025年")
+    if unit == "日" and text.endswith(t.date_day_after, 0, ns):
+        return True
     before = text[max(0, ns - 1) : ns]
     if before and ((before.isascii() and before.isalnum()) or before in t.code_before):
         return True  # part of a code, product or range token (A3, 7×24, 3-5)
@@ -245,12 +252,8 @@ def _excluded(text: str, m: re.Match[str], value: Decimal, unit: str, ev_start: 
         return True  # 数百次, 上千人, 几十家: not a stated amount ("线上三场" is one)
     if m["unit"]:
         after = text[m.end("unit") : m.end("unit") + 4]
-        if any(after.startswith(b) for b in t.blockers.get(m["unit"], ())):
+        if after.startswith(t.blockers.get(m["unit"], ())):
             return True
-    if unit == "年" and value >= t.year_lo:
-        return True  # a calendar year, or a year range whose dash was lost ("20212025年")
-    if unit == "日" and text.endswith(t.date_day_after, 0, ns):
-        return True
     for rule_units, left_re, right_re in t.context_rules:
         if (
             unit in rule_units
@@ -278,7 +281,14 @@ def scan(text: str) -> list[Candidate]:
     title_s, title_e = _blocked_spans(text, t)
     slog_s, slog_e = _slogan_spans(text, t)
     out: list[Candidate] = []
-    for m in t.pattern.finditer(text):
+    match = t.pattern.pattern.match
+    stop = 0
+    # pattern.finditer, tried only where a number can start (StartScan.finditer inlined: this
+    # loop runs for every digit and numeral character of the document)
+    for c in t.pattern.starts.finditer(text):
+        if c.start() < stop or (m := match(text, c.start())) is None:
+            continue
+        stop = m.end()
         if m["pct"] is not None:
             unit, num_end, end = "%", m.end(), m.end()
         else:
@@ -299,9 +309,10 @@ def scan(text: str) -> list[Candidate]:
                 qualifier = t.infix[m["ai1"] or m["ai2"]]
             if m["post"]:
                 qualifier = t.postfix[m["post"]]
-        if _excluded(text, m, value, unit, ev_start, t):
-            continue
+        # (the two cheap bisections first)
         if _inside(ns, title_s, title_e) or _overlaps(ns, end, slog_s, slog_e):
+            continue
+        if _excluded(text, m, value, unit, ev_start, t):
             continue
         out.append(Candidate(as_number(value), unit, qualifier, ns, num_end, ev_start, end))
     return out

@@ -21,6 +21,9 @@ _LEADING = re.compile(r"(?:\d{4}年度?|\d{1,2}月份?|今年以来|以来|截�
 class SubjectRules:
     marks: frozenset[str]
     marks_no_list: frozenset[str]
+    # runs of characters that are not marks (matched on reversed text by _back_to_mark)
+    unmarked: re.Pattern[str]
+    unmarked_no_list: re.Pattern[str]
     max_chars: int
     trim_start: tuple[tuple[int, frozenset[str]], ...]
     trim_end: tuple[tuple[int, frozenset[str]], ...]
@@ -54,6 +57,8 @@ def rules() -> SubjectRules:
     return SubjectRules(
         marks=marks,
         marks_no_list=marks - frozenset("、"),
+        unmarked=_run_without(marks),
+        unmarked_no_list=_run_without(marks - frozenset("、")),
         max_chars=d["max_chars"],
         trim_start=len_sets(d["trim_start"]),
         trim_end=len_sets(d["trim_end"]),
@@ -71,12 +76,16 @@ def rules() -> SubjectRules:
     )
 
 
-def _back_to_mark(text: str, pos: int, floor: int, marks: frozenset[str], limit: int) -> int:
+def _run_without(marks: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("[^" + "".join(re.escape(ch) for ch in sorted(marks)) + "]*")
+
+
+def _back_to_mark(text: str, pos: int, floor: int, unmarked: re.Pattern[str], limit: int) -> int:
+    """Just after the last mark in text[max(floor, pos - limit):pos], or that start: the run of
+    unmarked characters ending at pos, matched on the reversed slice (no Python step per
+    character)."""
     lo = max(floor, pos - limit)
-    i = pos
-    while i > lo and text[i - 1] not in marks:
-        i -= 1
-    return i
+    return pos - unmarked.match(text[lo:pos][::-1]).end()
 
 
 def trim(text: str, start: int, end: int, r: SubjectRules) -> tuple[int, int]:
@@ -104,7 +113,7 @@ def subject_before(text: str, pos: int, floor: int) -> tuple[int, int, bool]:
     """Span of the subject before ``pos`` (not crossing ``floor``, the previous quantity), and
     whether it runs straight on from the previous quantity (no punctuation between)."""
     r = rules()
-    a = _back_to_mark(text, pos, floor, r.marks, r.max_chars)
+    a = _back_to_mark(text, pos, floor, r.unmarked, r.max_chars)
     s, e = trim(text, a, pos, r)
     return s, e, a == floor and floor > 0
 
@@ -127,14 +136,17 @@ def shared_names(text: str, pos: int, floor: int, respective: bool = False) -> l
     """Names sharing the value at ``pos`` ("办结率、满意率均为"), or [] when it is not shared.
     With ``respective``, names that the values starting at ``pos`` take in order ("分别为")."""
     r = rules()
+    cues = r.respective_cues if respective else r.shared_cues
+    if not text.endswith(cues, 0, pos):
+        return []  # the usual case, in one C call
     cue_end = pos
-    for cue in r.respective_cues if respective else r.shared_cues:
+    for cue in cues:
         if text.startswith(cue, pos - len(cue), pos):
             cue_end = pos - len(cue)
             break
     else:
         return []
-    a = _back_to_mark(text, cue_end, floor, r.marks_no_list, r.max_chars * 2)
+    a = _back_to_mark(text, cue_end, floor, r.unmarked_no_list, r.max_chars * 2)
     names: list[tuple[int, int]] = []
     start = a
     for m in r.separators.finditer(text, a, cue_end):
