@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import re
 from array import array
 from dataclasses import dataclass
 from collections.abc import Callable
@@ -34,6 +35,7 @@ import pypdfium2.raw as pdfium_c
 
 from workers.errors import EncryptedPdf, MalformedPdf, TooManyPages
 from workers.ingest import ocr
+from workers.ingest import pdf_native as native
 from workers.ingest.pdf_chrome import mark_chrome
 from workers.ingest.pdf_join import joiner
 from workers.ingest.pdf_layout import Glyph, Line, PageLayout, config, layout_page, synthetic
@@ -111,17 +113,58 @@ def page_glyphs(textpage, upright: bool = False) -> tuple[list[Glyph], list[int]
     extent. Unmapped code points come back as U+FFFD so the quality score sees them.
     ``upright``: the page is known to hold no rotated text (``_upright``), so no angle is read.
     """
-    raw = textpage.raw
-    get_box = pdfium_c.FPDFText_GetLooseCharBox
-    get_angle = pdfium_c.FPDFText_GetCharAngle
-    rect = pdfium_c.FS_RECTF()
-    glyphs: list[Glyph] = []
-    quads: list[int] = []
-    append = glyphs.append
+    raw = native.handle(textpage.raw)
+    count = max(pdfium_c.FPDFText_CountChars(textpage.raw), 0)
+    # ctypes calls are the cost here: the page's code points in one call, the boxes in one
+    # C-driven loop (``pdf_native``), and no Python work per character beyond building tuples.
+    codes = _codes(textpage.raw, count)
+    text = "".join(map(chr, codes))
+    if _ODD_CODES.search(text):
+        text, indices = _decode_slow(codes)
+    else:
+        # Line ends PDFium generated: a few a line, so the kept indices are runs between them.
+        indices = []
+        prev = 0
+        for m in _SKIP_CHARS.finditer(text):
+            indices += range(prev, m.start())
+            prev = m.end()
+        if prev:
+            indices += range(prev, count)
+            text = _SKIP_CHARS.sub("", text)
+        else:
+            indices = range(count)
+    ok, v = native.loose_boxes(raw, indices)
+    # FS_RECTF is left, top, right, bottom; a glyph is (char, x0, y0, x1, y1).
+    x0s, x1s = v[0::4], v[2::4]
+    glyphs = list(zip(text, x0s, v[3::4], x1s, v[1::4]))
+    # Dropped: a character without a box, and a space PDFium generated between two runs (no extent).
+    drop = [j for j, k in enumerate(ok) if not k] if not all(ok) else []
+    drop += [m.start() for m in _SPACE.finditer(text) if x1s[m.start()] <= x0s[m.start()]]
+    kept = indices
+    if drop:
+        gone = set(drop)
+        glyphs = [g for j, g in enumerate(glyphs) if j not in gone]
+        kept = [i for j, i in enumerate(indices) if j not in gone]
+    if upright:
+        return glyphs, [0] * len(glyphs)
+    lo, hi = 0.05, 2 * math.pi - 0.05
+    quads = [0 if a < lo or a > hi else quadrant(a) for a in native.char_angles(raw, kept)]
+    return glyphs, quads
+
+
+# Code units the fast path cannot map one to one: surrogates (pairs become one character) and
+# the two that stand for an unmapped character.
+_ODD_CODES = re.compile("[\ud800-\udfff\x00\ufffe]")
+_SKIP_STR = "".join(map(chr, _SKIP))
+_SKIP_CHARS = re.compile(f"[{re.escape(_SKIP_STR)}]+")
+_SPACE = re.compile(" ")
+
+
+def _decode_slow(codes: list[int]) -> tuple[str, list[int]]:
+    """Characters and their indices, pairing surrogates and mapping unmapped code units."""
+    chars: list[str] = []
+    indices: list[int] = []
     pending_high = 0
-    count = max(pdfium_c.FPDFText_CountChars(raw), 0)
-    # ctypes calls are the cost here: the page's code points in one call, not one per character.
-    codes = _codes(raw, count)
     for i, cp in enumerate(codes):
         if cp in _SKIP:
             continue
@@ -133,18 +176,9 @@ def page_glyphs(textpage, upright: bool = False) -> tuple[list[Glyph], list[int]
         pending_high = 0
         if cp == 0 or cp == 0xFFFE:
             cp = 0xFFFD
-        if not get_box(raw, i, rect):
-            continue
-        x0, x1 = rect.left, rect.right
-        if x1 <= x0 and cp == 0x20:
-            continue  # a space PDFium generated between two runs
-        if upright:
-            quads.append(0)
-        else:
-            angle = get_angle(raw, i)
-            quads.append(0 if angle < 0.05 or angle > 2 * math.pi - 0.05 else quadrant(angle))
-        append((chr(cp), x0, rect.bottom, x1, rect.top))
-    return glyphs, quads
+        chars.append(chr(cp))
+        indices.append(i)
+    return "".join(chars), indices
 
 
 def _codes(raw, count: int) -> list[int]:
@@ -165,40 +199,35 @@ def _codes(raw, count: int) -> list[int]:
 _ROTATED_TEXT_TOLERANCE = 1e-3
 
 
-def _objects(page) -> tuple[list, list, bool]:
-    """One walk over the page's top-level objects: text objects, path objects, any form XObject."""
-    raw = page.raw
-    texts: list = []
-    paths: list = []
-    form = False
-    kinds = {pdfium_c.FPDF_PAGEOBJ_TEXT: texts.append, pdfium_c.FPDF_PAGEOBJ_PATH: paths.append}
-    get_object, get_type = pdfium_c.FPDFPage_GetObject, pdfium_c.FPDFPageObj_GetType
-    for i in range(pdfium_c.FPDFPage_CountObjects(raw)):
-        obj = get_object(raw, i)
-        kind = get_type(obj)
-        add = kinds.get(kind)
-        if add is not None:
-            add(obj)
-        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
-            form = True
-    return texts, paths, form
+def _objects(page) -> tuple[list[native.Handle], list[native.Handle], bool]:
+    """One walk over the page's top-level objects: text objects, path objects (as handles for
+    ``pdf_native``), any form XObject."""
+    objs, kinds = native.page_objects(native.handle(page.raw), pdfium_c.FPDFPage_CountObjects(page.raw))
+    text, path = pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_PATH
+    texts = [o for o, k in zip(objs, kinds) if k == text]
+    paths = [o for o, k in zip(objs, kinds) if k == path]
+    return texts, paths, pdfium_c.FPDF_PAGEOBJ_FORM in kinds
 
 
-def _upright(page, texts: list, form: bool) -> bool:
+def _upright(page, texts: list[native.Handle], form: bool) -> bool:
     """Can no character of the page be rotated? Only when the page has no /Rotate, no form
     XObject (a watermark's text hides in one) and every text object's matrix is unrotated;
     checking the page's text objects costs far less than one angle query per character."""
     if form or page.get_rotation():
         return False
-    matrix = pdfium_c.FS_MATRIX()
-    get_matrix = pdfium_c.FPDFPageObj_GetMatrix
+    ok, m = native.matrices(texts)
+    if not all(ok):
+        return False
     tol = _ROTATED_TEXT_TOLERANCE
-    for obj in texts:
-        if not get_matrix(obj, matrix):
-            return False
-        if abs(matrix.b) > tol or abs(matrix.c) > tol or matrix.a <= 0 or matrix.d <= 0:
-            return False
-    return True
+    # FS_MATRIX is a, b, c, d, e, f: no shear or rotation (b, c) and no mirroring (a, d).
+    # (``tol < |b|`` is ``|b| > tol``, ``0 >= a`` is ``a <= 0``: the scans run in C.)
+    above, nonpositive = tol.__lt__, (0.0).__ge__
+    return not (
+        any(map(above, map(abs, m[1::6])))
+        or any(map(above, map(abs, m[2::6])))
+        or any(map(nonpositive, m[0::6]))
+        or any(map(nonpositive, m[3::6]))
+    )
 
 
 def _has_images(page) -> bool:
@@ -233,7 +262,7 @@ def _read_page(page, index: int, *, use_ocr: bool, ocr_timeout: float, plumber: 
     finally:
         textpage.close()
     q = quality()
-    score, good = q.score("".join(g[0] for g in glyphs))
+    score, good = q.score("".join([g[0] for g in glyphs]))
     source = "text_layer"
     parts = groups(glyphs, quads, width, height, _ROTATED_SHARE)
     if not q.usable(score, good, has_images=lambda: _has_images(page)):

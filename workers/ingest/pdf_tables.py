@@ -9,12 +9,13 @@ bottom-left) and tied to raw-text offsets after the text is assembled (``attach`
 
 from __future__ import annotations
 
-import ctypes
 import io
 from array import array
 from dataclasses import dataclass, field
 
 import pypdfium2.raw as pdfium_c
+
+from workers.ingest import pdf_native as native
 
 from workers.pipeline.model import RawCell, RawTable
 
@@ -35,28 +36,23 @@ class Rulings:
         return len(self.vertical) >= 2 and len(self.horizontal) >= 2
 
 
-def rulings(page, paths: list | None = None) -> Rulings:
+def rulings(page, paths: list[native.Handle] | None = None) -> Rulings:
     """Ruling lines of a pypdfium2 page from its top-level path objects' bounds (``paths``:
-    those objects, when the caller already walked the page's objects)."""
-    raw = page.raw
+    those objects' handles, when the caller already walked the page's objects)."""
     out = Rulings()
-    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
     if paths is None:
-        paths = [
-            obj
-            for obj in map(lambda i: pdfium_c.FPDFPage_GetObject(raw, i), range(pdfium_c.FPDFPage_CountObjects(raw)))
-            if pdfium_c.FPDFPageObj_GetType(obj) == pdfium_c.FPDF_PAGEOBJ_PATH
-        ]
-    for obj in paths:
-        if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+        objs, kinds = native.page_objects(native.handle(page.raw), pdfium_c.FPDFPage_CountObjects(page.raw))
+        paths = [o for o, k in zip(objs, kinds) if k == pdfium_c.FPDF_PAGEOBJ_PATH]
+    ok, v = native.bounds(paths)
+    for k, obj, x0, y0, x1, y1 in zip(ok, paths, v[0::4], v[1::4], v[2::4], v[3::4]):
+        if not k:
             continue
-        x0, y0, x1, y1 = left.value, bottom.value, right.value, top.value
         w, h = x1 - x0, y1 - y0
         if w <= _THIN and h >= _LONG:
             out.vertical.append(((x0 + x1) / 2, y0, y1))
         elif h <= _THIN and w >= _LONG:
             out.horizontal.append(((y0 + y1) / 2, x0, x1))
-        elif w >= _LONG and h >= _LONG and pdfium_c.FPDFPath_CountSegments(obj) <= 5:
+        elif w >= _LONG and h >= _LONG and native.count_segments(obj) <= 5:
             # A rectangle (a cell or table border): its four sides are rulings.
             out.vertical += [(x0, y0, y1), (x1, y0, y1)]
             out.horizontal += [(y0, x0, x1), (y1, x0, x1)]
