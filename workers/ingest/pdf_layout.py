@@ -24,6 +24,7 @@ import statistics
 from array import array
 from dataclasses import dataclass, field
 from functools import cache
+from operator import sub as _sub
 
 from workers.data import load_toml
 
@@ -119,9 +120,16 @@ def is_latin(ch: str) -> bool:
 def _line(glyphs: list[Glyph]) -> Line:
     # Built for every fragment and segment of every page: columns via zip keep the loops in C.
     cols = tuple(zip(*glyphs))
-    chars, y0s, y1s = cols[0], cols[2], cols[4]
-    hs = sorted([t - b for c, b, t in zip(chars, y0s, y1s) if c != " "]) or [_h(g) for g in glyphs]
-    return Line(glyphs=glyphs, x0=min(cols[1]), y0=min(y0s), x1=max(cols[3]), y1=max(y1s), h=max(hs[len(hs) // 2], 0.1))
+    return _line_cols(glyphs, cols[0], cols[1], cols[2], cols[3], cols[4])
+
+
+def _line_cols(glyphs: list[Glyph], chars, x0s, y0s, x1s, y1s) -> Line:
+    """``_line`` from the glyphs' columns (the caller's slices of the page's columns)."""
+    if " " in chars:
+        hs = sorted([t - b for c, b, t in zip(chars, y0s, y1s) if c != " "]) or [_h(g) for g in glyphs]
+    else:
+        hs = sorted(map(_sub, y1s, y0s))
+    return Line(glyphs=glyphs, x0=min(x0s), y0=min(y0s), x1=max(x1s), y1=max(y1s), h=max(hs[len(hs) // 2], 0.1))
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -139,29 +147,29 @@ def _ruled(cuts: Cuts, xa: float, xb: float, y: float) -> bool:
 def fragments(glyphs: list[Glyph], cfg: Config, cuts: Cuts | None = None) -> list[Line]:
     """Cut the glyph stream where it leaves the current baseline, goes backwards, jumps or
     crosses a vertical ruling line (a table cell border)."""
-    out: list[Line] = []
-    cur: list[Glyph] = []
-    overlap_share, gap = cfg.row_overlap, cfg.segment_gap
-    ly0 = ly1 = lx1 = lh = 0.0
-    for g in glyphs:
-        x0, y0, x1, y1 = g[1], g[2], g[3], g[4]
-        gh = y1 - y0 if y1 - y0 > 0.1 else 0.1
-        if cur:
-            h = gh if gh < lh else lh
-            overlap = (y1 if y1 < ly1 else ly1) - (y0 if y0 > ly0 else ly0)
-            if (
-                overlap < overlap_share * h
-                or x0 < lx1 - 0.5 * h
-                or x0 - lx1 > gap * (gh if gh > lh else lh)
-                or (cuts and _ruled(cuts, lx1, x0, (y0 + y1) / 2))
-            ):
-                out.append(_line(cur))
-                cur = []
-        cur.append(g)
-        ly0, ly1, lx1, lh = y0, y1, x1, gh
-    if cur:
-        out.append(_line(cur))
-    return out
+    n = len(glyphs)
+    if not n:
+        return []
+    # One pass over consecutive pairs (glyph i-1, glyph i) on the page's columns finds where a
+    # new fragment starts; the fragments are then slices.
+    cols = tuple(zip(*glyphs))
+    chars, x0s, y0s, x1s, y1s = cols[0], cols[1], cols[2], cols[3], cols[4]
+    ghs = [d if d > 0.1 else 0.1 for d in map(_sub, y1s, y0s)]
+    share, gap = cfg.row_overlap, cfg.segment_gap
+    starts = [
+        i
+        for i, x0, y0, y1, gh, lx1, ly0, ly1, lh in zip(
+            range(1, n), x0s[1:], y0s[1:], y1s[1:], ghs[1:], x1s, y0s, y1s, ghs
+        )
+        if (y1 if y1 < ly1 else ly1) - (y0 if y0 > ly0 else ly0) < share * (h := gh if gh < lh else lh)
+        or x0 < lx1 - 0.5 * h
+        or x0 - lx1 > gap * (gh if gh > lh else lh)
+        or (cuts and _ruled(cuts, lx1, x0, (y0 + y1) / 2))
+    ]
+    bounds = [0, *starts, n]
+    return [
+        _line_cols(glyphs[a:b], chars[a:b], x0s[a:b], y0s[a:b], x1s[a:b], y1s[a:b]) for a, b in zip(bounds, bounds[1:])
+    ]
 
 
 def rows(frags: list[Line], cfg: Config) -> list[list[Line]]:
@@ -310,15 +318,23 @@ def _line_gap(lines: list[Line]) -> float | None:
     return gaps[len(gaps) // 2] if gaps else None
 
 
+_ASCII_RUN = re.compile("[\x00-\x7f]{2,}")
+
+
 def freeze(ln: Line, cfg: Config) -> None:
     """Fix the line's characters and boxes (synthesising Latin word spaces) and drop the glyphs."""
     glyphs = ln.glyphs
-    # Word spaces go only between two ASCII glyphs, rare in these reports: find them first.
+    chars = "".join([g[0] for g in glyphs])
+    # Word spaces go only between two ASCII glyphs, rare in these reports: look inside runs of
+    # ASCII characters only.
+    h = ln.h
     spaces = [
         i
-        for i in range(1, len(glyphs))
-        if glyphs[i][0] < "\x80" and glyphs[i - 1][0] < "\x80" and needs_space(glyphs[i - 1], glyphs[i], ln.h, cfg)
+        for m in _ASCII_RUN.finditer(chars)
+        for i in range(m.start() + 1, m.end())
+        if needs_space(glyphs[i - 1], glyphs[i], h, cfg)
     ]
+    text = chars
     if spaces:
         out: list[Glyph] = []
         prev = 0
@@ -329,14 +345,32 @@ def freeze(ln: Line, cfg: Config) -> None:
             prev = i
         out += glyphs[prev:]
         glyphs = out
-    ink = [g for g in ln.glyphs if not g[0].isspace()]
-    ln.first = ink[0] if ink else None
-    ln.last = ink[-1] if ink else None
+        text = "".join([g[0] for g in glyphs])
+    # First / last glyph with ink (str.strip drops exactly the str.isspace() characters).
+    left = chars.lstrip()
+    if left:
+        ln.first = ln.glyphs[len(chars) - len(left)]
+        ln.last = ln.glyphs[len(chars.rstrip()) - 1]
+    else:
+        ln.first = ln.last = None
     ln.n = len(ln.glyphs)
-    ln.text = "".join(g[0] for g in glyphs)
-    # Glyphs laid out in a rotated frame carry their page box as elements 5-8.
-    ln.boxes = array("f", [v for g in glyphs for v in (g[5:9] if len(g) > 5 else g[1:5])])
+    ln.text = text
+    ln.boxes = _boxes(glyphs)
     ln.glyphs = []
+
+
+def _boxes(glyphs: list[Glyph]) -> array:
+    """The glyphs' boxes, four floats each. Glyphs laid out in a rotated frame carry their page
+    box as elements 5-8."""
+    sizes = set(map(len, glyphs))
+    if len(sizes) != 1:
+        return array("f", [v for g in glyphs for v in (g[5:9] if len(g) > 5 else g[1:5])])
+    cols = tuple(zip(*glyphs))
+    first = 5 if sizes.pop() > 5 else 1
+    flat = [0.0] * (4 * len(glyphs))
+    for k in range(4):
+        flat[k::4] = cols[first + k]
+    return array("f", flat)
 
 
 def _column_order(page_rows: list[list[Line]], gutter: float) -> list[Line]:

@@ -41,6 +41,9 @@ def frame(q: int, w: float, h: float) -> tuple[float, float]:
 
 def groups(glyphs: list[Glyph], quads: list[int], w: float, h: float, min_share: float) -> list[tuple[int, list[Glyph]]]:
     """(quadrant, glyphs in that quadrant's upright frame), largest group first."""
+    if not any(quads):
+        # All upright (the usual page): one group, nothing to map.
+        return [(0, list(glyphs))] if glyphs else []
     by_q: dict[int, list[Glyph]] = {}
     for g, q in zip(glyphs, quads):
         by_q.setdefault(q, []).append(g)
