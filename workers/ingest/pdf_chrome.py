@@ -42,18 +42,30 @@ def mark_chrome(pages: list[PageLayout], cfg: Config | None = None) -> int:
     # Where each (band, text) candidate sits on each page: a running header repeats at the
     # same height and size, unlike a body title that happens to read the same.
     seen: dict[tuple[str, str], list[tuple[int, float, float]]] = {}
-    for index, page_cands in enumerate(cands):
-        for band, ln in page_cands:
-            seen.setdefault((band, _key(ln.text)), []).append((index, ln.yc, ln.h))
+    keys = [[(band, _key(ln.text)) for band, ln in page_cands] for page_cands in cands]
+    for index, (page_cands, page_keys) in enumerate(zip(cands, keys)):
+        for (_, ln), key in zip(page_cands, page_keys):
+            seen.setdefault(key, []).append((index, ln.yc, ln.h))
     need = max(2, cfg.repeat_share * len(pages))
+    # A running footer is the same candidate on every page: count its pages once per
+    # (key, position, size), not once per page (that is quadratic in the page count).
+    repeats: dict[tuple[tuple[str, str], float, float], int] = {}
     flagged = 0
-    for page_cands in cands:
-        for band, ln in page_cands:
+    for page_cands, page_keys in zip(cands, keys):
+        for (_, ln), key in zip(page_cands, page_keys):
             compact = "".join(ln.text.split())
             if not compact:
                 continue
-            same = {i for i, yc, h in seen[(band, _key(ln.text))] if abs(yc - ln.yc) <= 0.5 * ln.h and abs(h - ln.h) <= 0.2 * ln.h}
-            if cfg.page_number.match(compact) or len(same) >= need:
-                ln.chrome = True
-                flagged += 1
+            if not cfg.page_number.match(compact):
+                yc0, h0 = ln.yc, ln.h
+                where = (key, yc0, h0)
+                count = repeats.get(where)
+                if count is None:
+                    count = repeats[where] = len(
+                        {i for i, yc, h in seen[key] if abs(yc - yc0) <= 0.5 * h0 and abs(h - h0) <= 0.2 * h0}
+                    )
+                if count < need:
+                    continue
+            ln.chrome = True
+            flagged += 1
     return flagged

@@ -17,7 +17,20 @@ from workers.data import load_toml
 
 
 _SPACE = re.compile(r"\s+")
-_CJK = re.compile("[\u4e00-\u9fff]")
+_NON_CJK = re.compile("[^\u4e00-\u9fff]")
+
+
+def _ranges_without(lo: int, hi: int, holes: list[int]) -> str:
+    """A regex class body for the code points lo..hi except ``holes`` (sorted, within lo..hi)."""
+    parts = []
+    start = lo
+    for h in holes:
+        if h > start:
+            parts.append(f"{chr(start)}-{chr(h - 1)}")
+        start = max(start, h + 1)
+    if start <= hi:
+        parts.append(f"{chr(start)}-{chr(hi)}")
+    return "".join(parts)
 
 
 class Quality:
@@ -32,11 +45,15 @@ class Quality:
         self.min_common = float(raw["min_common"])
         self.common_full = float(raw["common_full"])
         # score() runs on every page: the counts come from regexes (C loops), not a Python loop
-        # per character. The classes say exactly what good() and the CJK test say.
+        # per character. The classes say exactly what good() and the CJK test say. Each regex
+        # matches the *rare* side (bad characters, non-ideographs, ideographs outside the common
+        # set), so findall builds short lists; the counts wanted are the complements.
         cls = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
-        self._good_re = re.compile(f"[ -~\u4e00-\u9fff{cls}]")
-        common_cjk = "".join(sorted(re.escape(c) for c in self.common if "\u4e00" <= c <= "\u9fff"))
-        self._common_re = re.compile(f"[{common_cjk}]") if common_cjk else None
+        self._bad_re = re.compile(f"[^ -~\u4e00-\u9fff{cls}]")
+        common_cjk = sorted(ord(c) for c in self.common if "\u4e00" <= c <= "\u9fff")
+        self._has_common = bool(common_cjk)
+        uncommon = _ranges_without(0x4E00, 0x9FFF, common_cjk)
+        self._uncommon_re = re.compile(f"[{uncommon}]" if uncommon else "(?!)")
 
     def good(self, ch: str) -> bool:
         if " " <= ch <= "~" or "\u4e00" <= ch <= "\u9fff":
@@ -51,11 +68,11 @@ class Quality:
         total = len(ink)
         if total == 0:
             return 1.0, 0
-        good = len(self._good_re.findall(ink))
-        cjk = len(_CJK.findall(ink))
+        good = total - len(self._bad_re.findall(ink))
+        cjk = total - len(_NON_CJK.findall(ink))
         score = good / total
         if cjk >= self.common_min_cjk:
-            common = len(self._common_re.findall(ink)) if self._common_re is not None else 0
+            common = cjk - len(self._uncommon_re.findall(ink)) if self._has_common else 0
             share = common / cjk
             if share < self.min_common:
                 good = 0  # real-looking ideographs, but not a text anyone wrote
