@@ -21,6 +21,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from fazhi.settings import Settings
+from service.events import JobEvents
 from workers.jobstore import AsyncJobStore, JobStore, check_eviction_policy
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Backend:
     queue: Queue
     store: JobStore
     astore: AsyncJobStore
+    events: JobEvents
 
 
 def open_backend(settings: Settings) -> Backend:
@@ -58,6 +60,7 @@ def open_backend(settings: Settings) -> Backend:
             heartbeat_ttl_seconds=settings.heartbeat_ttl_seconds,
         ),
         astore=AsyncJobStore(aredis),
+        events=JobEvents(aredis),
     )
 
 
@@ -67,9 +70,11 @@ def lifespan(settings: Settings):
         backend = open_backend(settings)
         app.state.backend = backend
         _check_redis(backend)
+        backend.events.start()
         try:
             yield
         finally:
+            await backend.events.stop()
             await backend.aredis.aclose()
             backend.sredis.close()
 

@@ -7,10 +7,10 @@ import hashlib
 import re
 
 import msgspec
-import redis.asyncio
 from redis.exceptions import NoScriptError
 
 from service.errors import JobExpired, JobNotFound
+from service.events import JobEvents
 from service.schemas import JobDocument, JobError, JobView, Progress
 from workers.jobstore import AsyncJobStore, JobRecord, decode_record, decode_tombstone, events_channel, job_key, tombstone_key
 
@@ -78,24 +78,30 @@ async def fetch(store: AsyncJobStore, job_id: str, *, owner: str) -> JobRecord:
     raise JobNotFound(f"no job with id {job_id!r} (unknown or deleted)")
 
 
-async def wait_for_end(connection: redis.asyncio.Redis, store: AsyncJobStore, job_id: str, seconds: float, *, owner: str) -> JobRecord:
+async def wait_for_end(events: JobEvents, store: AsyncJobStore, job_id: str, seconds: float, *, owner: str) -> JobRecord:
     """The record once the job is terminal or ``seconds`` have passed.
 
-    Subscribes before re-reading the record, so an end that happens in between is not missed.
+    Watches the job's channel and waits for the subscription before re-reading the record, so an
+    end that happens in between is not missed.
     """
     record = await fetch(store, job_id, owner=owner)
     if record.terminal or seconds <= 0:
         return record
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    async with connection.pubsub(ignore_subscribe_messages=True) as pubsub:
-        await pubsub.subscribe(events_channel(job_id))
+    with events.watch(job_id) as ended:
+        if not await events.subscribed(seconds):
+            return await fetch(store, job_id, owner=owner)
+        ended.clear()
         record = await fetch(store, job_id, owner=owner)
         while not record.terminal:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
-            message = await pubsub.get_message(timeout=remaining)
-            if message is not None:
-                record = await fetch(store, job_id, owner=owner)
+            try:
+                await asyncio.wait_for(ended.wait(), remaining)
+            except TimeoutError:
+                break
+            ended.clear()
+            record = await fetch(store, job_id, owner=owner)
     return record

@@ -85,7 +85,7 @@ class JobController(Controller):
         # The hottest route (clients poll it): the backend straight from app state, not through
         # DI, and the view encoded here by msgspec rather than through Litestar's serializer.
         backend: Backend = request.app.state.backend
-        record = await wait_for_end(backend.aredis, backend.astore, job_id, wait, owner=tenant_of(request))
+        record = await wait_for_end(backend.events, backend.astore, job_id, wait, owner=tenant_of(request))
         return Response(_encode(view(record)), media_type="application/json")
 
     @get(
