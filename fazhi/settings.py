@@ -48,6 +48,9 @@ class Settings(Struct, kw_only=True, frozen=True):
     parse_memory_mb: Annotated[int, Meta(gt=0)] = 1024
     """MiB the PDF parser process may allocate on top of the worker it forks from."""
 
+    pdf_processes: Annotated[int, Meta(ge=1, le=16)] = 2
+    """Processes that read one long PDF's pages side by side (the parser and forks of it, each under the memory cap); 1 = one."""
+
     workers: Annotated[int, Meta(ge=0)] = 2
     """Worker processes that ``fazhi serve`` starts beside the API."""
 

@@ -123,7 +123,7 @@ def test_pdf_sandbox_other_jobs_still_succeed_after_hostile_ones(pdfs, heavy_pdf
     assert "宝坻区" in raw.text
 
 
-def _slow_pages(data, *, max_pages, ocr_timeout, on_page=None):
+def _slow_pages(data, *, max_pages, ocr_timeout, on_page=None, **_):
     from workers.pipeline.model import RawText
 
     for i in range(5):

@@ -41,6 +41,7 @@ from workers.ingest.pdf_join import joiner
 from workers.ingest.pdf_layout import Glyph, Line, PageLayout, config, layout_page, synthetic
 from workers.ingest.pdf_orient import frame, groups, quadrant
 from workers.ingest.pdf_quality import quality
+from workers.ingest.pdf_split import map_page_ranges, page_ranges
 from workers.ingest.pdf_tables import Plumber, TableGeom, attach, rulings
 from workers.pipeline.model import PageRaw, RawText
 
@@ -312,8 +313,13 @@ def read_pdf(
     use_ocr: bool = True,
     ocr_timeout: float = 60.0,
     tables: bool = True,
+    processes: int = 1,
 ) -> RawText:
-    """Read every page of ``data``; see the module docstring for the raw-text conventions."""
+    """Read every page of ``data``; see the module docstring for the raw-text conventions.
+
+    ``processes`` > 1 reads a long PDF's page ranges in forked processes (``pdf_split``); only
+    the sandboxed parse child asks for that, since it forks.
+    """
     doc = open_pdf(data)
     plumber = Plumber(data) if tables else None
     try:
@@ -322,25 +328,33 @@ def read_pdf(
             raise TooManyPages(f"the PDF has {total} pages; at most {max_pages} are accepted")
         if total < 1:
             raise MalformedPdf("the PDF has no pages")
-        reads: list[_PageRead] = []
-        for i in range(total):
-            try:
-                page = doc[i]
-            except pdfium.PdfiumError:
-                # One broken page does not lose the others: it is reported as not read.
-                reads.append(_PageRead(layout=PageLayout(width=0.0, height=0.0), text_source="none", quality=0.0, tables=[]))
-            else:
-                try:
-                    reads.append(_read_page(page, i, use_ocr=use_ocr, ocr_timeout=ocr_timeout, plumber=plumber))
-                finally:
-                    page.close()
-            if on_page is not None:
-                on_page(i + 1, total)
+
+        def read_range(pages: range, report: Callable[[], None]) -> list[_PageRead]:
+            reads = []
+            for i in pages:
+                reads.append(_read_index(doc, i, use_ocr=use_ocr, ocr_timeout=ocr_timeout, plumber=plumber))
+                report()
+            return reads
+
+        parts = map_page_ranges(read_range, page_ranges(total, processes), total, on_page)
+        reads = [read for part in parts for read in part]
     finally:
         if plumber is not None:
             plumber.close()
         doc.close()
     return _assemble(reads)
+
+
+def _read_index(doc, index: int, *, use_ocr: bool, ocr_timeout: float, plumber: Plumber | None) -> _PageRead:
+    try:
+        page = doc[index]
+    except pdfium.PdfiumError:
+        # One broken page does not lose the others: it is reported as not read.
+        return _PageRead(layout=PageLayout(width=0.0, height=0.0), text_source="none", quality=0.0, tables=[])
+    try:
+        return _read_page(page, index, use_ocr=use_ocr, ocr_timeout=ocr_timeout, plumber=plumber)
+    finally:
+        page.close()
 
 
 def _assemble(reads: list[_PageRead]) -> RawText:

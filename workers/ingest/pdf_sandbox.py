@@ -123,7 +123,7 @@ def _write(fd: int, frame: _Frame) -> None:
         view = view[n:]
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: SIGKILL this child if the worker dies, so a runaway parse is never orphaned."""
     try:
         import ctypes
@@ -139,7 +139,7 @@ def _child(
 ) -> None:
     code = 0
     try:
-        _die_with_parent()
+        die_with_parent()
         # A crash here is reported by the parent; a Python traceback dump from the child is noise.
         faulthandler.disable()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -189,14 +189,14 @@ def _vm_kb(pid: int, field: bytes = b"VmPeak:") -> int:
     return 0
 
 
-def _kill(pid: int) -> None:
+def kill(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
 
 
-def _reap(pid: int) -> int:
+def reap(pid: int) -> int:
     while True:
         try:
             _, status = os.waitpid(pid, 0)
@@ -286,10 +286,10 @@ def _watch(
                 else:
                     result = frame
     except BaseException:
-        _kill(pid)
-        _reap(pid)
+        kill(pid)
+        reap(pid)
         raise
-    status = _reap(pid)
+    status = reap(pid)
     if result is not None:
         return result
     if os.WIFSIGNALED(status):
@@ -317,6 +317,7 @@ def read_pdf_isolated(data: bytes, *, settings, on_page: PageFn | None = None) -
         read_pdf,
         data,
         max_pages=settings.max_pages,
+        processes=settings.pdf_processes,
         ocr_timeout=max(1.0, settings.page_timeout_seconds - 1.0),
         timeout=float(settings.job_timeout_seconds),
         page_timeout=float(settings.page_timeout_seconds),
