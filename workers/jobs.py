@@ -18,7 +18,7 @@ import redis
 from fazhi.observability import jobs as observe
 from fazhi.settings import Settings, get_settings
 from workers.errors import FazhiError, ParseTimeout
-from workers.jobstore import JobStore, decode_record, input_key, job_key
+from workers.jobstore import JobRecord, JobStore, decode_record, input_key, job_key
 from workers.sweeper import Heartbeat, put_back, worker_label
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def _parse_job(job_id: str, settings: Settings, store: JobStore) -> None:
     observe.started()
     try:
         with Heartbeat(store, job_id, settings.heartbeat_ttl_seconds / 4):
-            ended = _run(job_id, settings, store)
+            ended, record = _run(job_id, settings, store)
     except BaseException as exc:
         # Cold shutdown (SystemExit from RQ's second SIGTERM), Ctrl-C, or Redis failing under
         # the job: not the document's fault, so it goes back to the queue without using up an
@@ -103,39 +103,42 @@ def _parse_job(job_id: str, settings: Settings, store: JobStore) -> None:
     if ended:
         from workers.webhooks import notify
 
-        notify(store.r, settings, store.get(job_id))
+        # A succeeded job's final record was just read by _remember: reuse it, saving a round trip.
+        notify(store.r, settings, record if record is not None else store.get(job_id))
 
 
-def _run(job_id: str, settings: Settings, store: JobStore) -> bool:
-    """Parse and record the outcome; True when this run set the job's final status."""
+def _run(job_id: str, settings: Settings, store: JobStore) -> tuple[bool, JobRecord | None]:
+    """Parse and record the outcome: (True when this run set the job's final status, the
+    final record when it was read already, else None)."""
     try:
         result = _parse(job_id, settings, store)
     except JobCanceled:
         log.info("job %s canceled while running", job_id)
-        return False
+        return False, None
     except FazhiError as exc:
-        return store.fail(job_id, exc.code, exc.message, exc.retryable)
+        return store.fail(job_id, exc.code, exc.message, exc.retryable), None
     except redis.RedisError:
         raise  # the store is away, not the document's fault: the job is put back, not failed
     except Exception as exc:  # noqa: BLE001 - a job must end in a recorded status, never crash the worker
         if _is_timeout(exc):
             err = ParseTimeout(f"the job ran longer than {settings.job_timeout_seconds} s")
-            return store.fail(job_id, err.code, err.message, err.retryable)
+            return store.fail(job_id, err.code, err.message, err.retryable), None
         log.exception("job %s failed unexpectedly", job_id)
-        return store.fail(job_id, "internal", f"internal error ({type(exc).__name__}); the failure was logged", True)
+        return store.fail(job_id, "internal", f"internal error ({type(exc).__name__}); the failure was logged", True), None
     if not store.succeed(job_id, result):
         log.info("job %s finished after it was canceled; result dropped", job_id)
-        return False
-    _remember(store, job_id)
-    return True
+        return False, None
+    return True, _remember(store, job_id)
 
 
-def _remember(store: JobStore, job_id: str) -> None:
+def _remember(store: JobStore, job_id: str) -> JobRecord | None:
+    """Offer the result for reuse by identical submissions; returns the final record it read."""
     from workers.pipeline.runner import PIPELINE_VERSION
 
     record = store.get(job_id)
     if record is not None and not record.callback_url:
         store.remember_result(record, PIPELINE_VERSION)
+    return record
 
 
 def _parse(job_id: str, settings: Settings, store: JobStore) -> bytes:
