@@ -15,7 +15,13 @@ QUEUE = "shutdown-q"
 
 @pytest.fixture(scope="module")
 def long_pdf():
-    return make_pdf(150, 3)  # about 4 s of parsing here: long enough to signal the worker mid-job
+    # About 5 s of parsing in one process (see WORKER_ENV): the cold stop's second signal comes
+    # 1.2 s after the first page, so the job must outlast that by a wide margin on a fast machine.
+    return make_pdf(450, 3)
+
+
+# One parse process, so the parse time does not depend on how many cores the machine has free.
+WORKER_ENV = {"FAZHI_PDF_PROCESSES": "1"}
 
 
 def _running(client, job_id, proc, timeout=30):
@@ -41,7 +47,7 @@ def test_shutdown_warm_sigterm_finishes_the_running_job(settings, redis_conn, re
     from tests.conftest import start_worker, stop_worker, wait_for_worker
 
     redis_conn.delete(f"rq:queue:{QUEUE}")
-    proc = start_worker(redis_server.url, QUEUE)
+    proc = start_worker(redis_server.url, QUEUE, WORKER_ENV)
     try:
         wait_for_worker(redis_server.url, QUEUE, proc)
         with _app(settings) as client:
@@ -59,7 +65,7 @@ def test_shutdown_cold_stop_puts_the_job_back_without_using_an_attempt(settings,
     from tests.conftest import start_worker, stop_worker, wait_for_worker
 
     redis_conn.delete(f"rq:queue:{QUEUE}")
-    proc = start_worker(redis_server.url, QUEUE)
+    proc = start_worker(redis_server.url, QUEUE, WORKER_ENV)
     try:
         wait_for_worker(redis_server.url, QUEUE, proc)
         with _app(settings) as client:
