@@ -4,11 +4,14 @@
     uv run --with pyinstrument python -m bench.profile pdf    [--jobs 3]   (seed PDFs + a 300-page one)
     uv run --with pyinstrument python -m bench.profile status [--seconds 5]
     uv run --with pyinstrument python -m bench.profile submit [--jobs 100]
+    uv run python -m bench.profile cpu [--jobs 768]
 
 ``text``/``pdf`` queue the jobs through the API with no worker running, then run one worker in
 burst mode under pyinstrument (it exits when the queue is empty), so the profile is the jobs
 plus the worker's start-up. ``status`` runs the API under pyinstrument while wrk reads one
-job's status; ``submit`` runs it while whole text jobs go through it one at a time. Writes a text profile to stdout (and ``--html FILE``).
+job's status; ``submit`` runs it while whole text jobs go through it one at a time. ``cpu`` needs
+no profiler: it sends the seed texts through the service as the throughput figure does and prints
+the CPU time per job of each process (API, each worker, Redis, this client). Writes a text profile to stdout (and ``--html FILE``).
 """
 
 from __future__ import annotations
@@ -105,9 +108,31 @@ def profile_submit(jobs: int, html: str | None) -> None:
         client.close()
 
 
+def cpu_per_job(jobs: int) -> None:
+    from bench.procs import cpu_seconds
+    from bench.text_figures import _service_batch
+
+    seeds = [t for _, t in corpus.seed_texts()]
+    texts = [seeds[i % len(seeds)] for i in range(jobs)]
+    with Stack(workers=2) as stack:
+        client = Client(stack.base_url)
+        _service_batch(client, seeds * 2)  # warm-up
+        pids = {"api": stack.api_pid, "client": "self", "redis": stack.redis.pid}
+        pids.update({f"worker{k + 1}": pid for k, pid in enumerate(stack.worker_pids)})
+        before = {name: cpu_seconds(pid) or 0.0 for name, pid in pids.items()}
+        seconds = _service_batch(client, texts)
+        after = {name: cpu_seconds(pid) or 0.0 for name, pid in pids.items()}
+        client.close()
+    per_job = {name: (after[name] - before[name]) / jobs * 1000 for name in pids}
+    print(f"# {jobs} seed texts, {jobs / seconds:.1f} jobs/s; CPU ms per job by process:")
+    for name, ms in per_job.items():
+        print(f"{name}={ms:.2f}")
+    print(f"total={sum(per_job.values()):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
-    parser.add_argument("kind", choices=["text", "pdf", "status", "submit"])
+    parser.add_argument("kind", choices=["text", "pdf", "status", "submit", "cpu"])
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--html", default=None)
@@ -116,6 +141,8 @@ def main() -> None:
         profile_status(args.seconds, args.html)
     elif args.kind == "submit":
         profile_submit(args.jobs or 100, args.html)
+    elif args.kind == "cpu":
+        cpu_per_job(args.jobs or 768)
     else:
         profile_worker(args.kind, args.jobs or (30 if args.kind == "text" else 3), args.html)
 
