@@ -12,7 +12,7 @@ from redis.exceptions import NoScriptError
 from service.errors import JobExpired, JobNotFound
 from service.events import JobEvents
 from service.schemas import JobDocument, JobError, JobView, Progress
-from workers.jobstore import AsyncJobStore, JobRecord, decode_record, decode_tombstone, events_channel, job_key, tombstone_key
+from workers.jobstore import AsyncJobStore, JobRecord, decode_record, decode_tombstone, job_key, tombstone_key
 
 # token_urlsafe ids; anything else cannot be ours, and never reaches a Redis key.
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")

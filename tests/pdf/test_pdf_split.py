@@ -13,14 +13,7 @@ from workers.errors import EncryptedPdf, ParseCrashed, ParseMemory
 from workers.ingest.pdf import read_pdf
 from workers.ingest.pdf_sandbox import read_pdf_isolated, run_isolated
 from workers.ingest.pdf_split import map_page_ranges, page_ranges
-
-
-def no_children_left() -> bool:
-    try:
-        pid, _ = os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return pid == 0
+from tests.pdf.test_pdf_sandbox import no_children_left
 
 
 @pytest.fixture(scope="session")

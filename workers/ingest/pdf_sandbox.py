@@ -95,7 +95,7 @@ def from_wire(w: WireRaw) -> RawText:
     return RawText(text=w.text, media_type=w.media_type, pages=w.pages, boxes=boxes, char_page=char_page, tables=w.tables)
 
 
-def _error_class(code: str) -> type[errors.FazhiError]:
+def error_class(code: str) -> type[errors.FazhiError]:
     for cls in (
         errors.EncryptedPdf,
         errors.MalformedPdf,
@@ -238,7 +238,7 @@ def run_isolated(
     finally:
         os.close(rfd)
     if isinstance(frame, Failed):
-        raise _error_class(frame.code)(frame.message)
+        raise error_class(frame.code)(frame.message)
     value = frame.value
     if frame.raw_text:
         return from_wire(msgspec.convert(value, WireRaw))

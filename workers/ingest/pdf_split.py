@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from workers import errors
-from workers.ingest.pdf_sandbox import die_with_parent, kill, reap
+from workers.ingest.pdf_sandbox import die_with_parent, error_class, kill, reap
 
 T = TypeVar("T")
 Report = Callable[[], None]
@@ -102,7 +102,7 @@ def _helper(fd: int, read: Callable[[range, Report], Any], pages: range, report:
     except MemoryError:
         code, outcome = _MEMORY_EXIT, ("memory", None)
     except errors.FazhiError as exc:
-        outcome = ("error", (type(exc).__name__, exc.message))
+        outcome = ("error", (exc.code, exc.message))
     except BaseException as exc:  # noqa: BLE001 - reported as a crash of the parser
         outcome = ("crash", f"{type(exc).__name__}: {exc}"[:500])
     try:
@@ -142,13 +142,6 @@ def _collect(pid: int, fd: int) -> Any:
     if kind == "memory":
         raise MemoryError("a PDF parser process ran out of memory")
     if kind == "error":
-        name, message = value
-        raise _error_class(name)(message)
+        code, message = value
+        raise error_class(code)(message)
     raise errors.ParseCrashed(value)
-
-
-def _error_class(name: str) -> type[errors.FazhiError]:
-    cls = getattr(errors, name, None)
-    if isinstance(cls, type) and issubclass(cls, errors.FazhiError):
-        return cls
-    return errors.ParseCrashed
