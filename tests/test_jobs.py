@@ -53,6 +53,33 @@ def test_jobstore_start_refuses_canceled_and_missing(store):
     assert store.r.exists(job_key("job-missing-00000001")) == 0  # no phantom record
 
 
+def test_jobstore_begin_starts_and_reads_record_and_input_in_one_go(store):
+    _new(store, "job-begin-0000000001", b"abc")
+    store.r.hset(job_key("job-begin-0000000001"), "stage", "requeued")
+    store.r.script_flush()  # Redis restarted since the script was registered: it is loaded again
+    attempt, fields, data = store.begin("job-begin-0000000001", "w:1")
+    assert (attempt, data) == (1, b"abc")
+    assert fields[b"status"] == b"running" and fields[b"stage"] == b"ingest"
+    store.cancel("job-begin-0000000001")
+    assert store.begin("job-begin-0000000001")[0] == 0
+
+
+def test_jobstore_finish_returns_the_final_record_and_offers_the_result_for_reuse(store):
+    _new(store, "job-finish-000000001", b"abc")
+    store.start("job-finish-000000001")
+    finish = store.finish("job-finish-000000001", Status.SUCCEEDED, result=b"{}", stage="checks", reuse_key="fazhi:reuse:t:k")
+    assert finish.applied and finish.previous == Status.RUNNING
+    assert finish.record == store.get("job-finish-000000001")
+    assert (finish.record.status, finish.record.stage) == (Status.SUCCEEDED, "checks")
+    assert store.r.get("fazhi:reuse:t:k") == b"job-finish-000000001"
+    assert 0 < store.r.ttl("fazhi:reuse:t:k") <= store.retention
+    late = store.finish("job-finish-000000001", Status.FAILED, error=("internal", "x", True))
+    assert late == (False, Status.SUCCEEDED, None)
+    _new(store, "job-finish-000000002", b"abc")
+    failed = store.finish("job-finish-000000002", Status.FAILED, error=("input.empty", "empty", False), reuse_key="fazhi:reuse:t:k2")
+    assert failed.record.error_code == "input.empty" and store.r.exists("fazhi:reuse:t:k2") == 0  # only successes are reused
+
+
 def test_jobstore_terminal_sets_retention_ttl_and_publishes(store, settings):
     _new(store, "job-ttl-000000000001", b"abc")
     pubsub = store.r.pubsub(ignore_subscribe_messages=True)

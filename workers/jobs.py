@@ -18,7 +18,7 @@ import redis
 from fazhi.observability import jobs as observe
 from fazhi.settings import Settings, get_settings
 from workers.errors import FazhiError, ParseTimeout
-from workers.jobstore import JobRecord, JobStore, decode_record, input_key, job_key
+from workers.jobstore import JobRecord, JobStore, Status, decode_record, reuse_key
 from workers.sweeper import Heartbeat, put_back, worker_label
 
 log = logging.getLogger(__name__)
@@ -32,16 +32,17 @@ class JobCanceled(Exception):
 
 
 # Progress writes are Redis round trips (a script each); a text job's eight stages take a few ms
-# each, so writing every one cost more than some stages. At most one write per interval; the
-# first report, the last page of a PDF and the last stage are always written (the last one also
-# catches a cancel that came meanwhile).
+# each, so writing every one cost more than some stages. At most one write per interval, counted
+# from the start (which records the first stage); the last page of a PDF is always written. The
+# success records the last stage itself, and refuses a job canceled meanwhile.
 PROGRESS_INTERVAL_SECONDS = 0.25
+INGEST = "ingest"
 
 
 class _Throttle:
-    def __init__(self, interval: float = PROGRESS_INTERVAL_SECONDS) -> None:
+    def __init__(self, interval: float = PROGRESS_INTERVAL_SECONDS, started: float = float("-inf")) -> None:
         self.interval = interval
-        self.last = float("-inf")
+        self.last = started
 
     def due(self, force: bool = False) -> bool:
         now = time.monotonic()
@@ -75,19 +76,27 @@ def _context() -> tuple[Settings, JobStore]:
 
 def parse_job(job_id: str) -> None:
     settings, store = _context()
-    # Binds job_id and the submitting request's id to every log line, continues its trace, counts the outcome.
-    with observe.observe_job(job_id, store):
-        _parse_job(job_id, settings, store)
-
-
-def _parse_job(job_id: str, settings: Settings, store: JobStore) -> None:
-    if not store.start(job_id, worker_label()):
+    # Start, read the record and read the input: one round trip, on every job's latency path.
+    attempt, fields, data = store.begin(job_id, worker_label(), stage=INGEST)
+    if not attempt:
         log.info("job %s is no longer queued; skipped", job_id)
         return
-    observe.started()
+    ids = (_field(fields, "request_id"), _field(fields, "traceparent"))
+    # Binds job_id and the submitting request's id to every log line, continues its trace, counts the outcome.
+    with observe.observe_job(job_id, store, ids) as observation:
+        observe.started()
+        _parse_job(job_id, decode_record(job_id, fields), data, settings, store, observation)
+
+
+def _field(fields: dict, name: str) -> str | None:
+    value = fields.get(name.encode())
+    return value.decode() if value is not None else None
+
+
+def _parse_job(job_id: str, record: JobRecord | None, data: bytes | None, settings: Settings, store: JobStore, observation) -> None:
     try:
         with Heartbeat(store, job_id, settings.heartbeat_ttl_seconds / 4):
-            ended, record = _run(job_id, settings, store)
+            final = _run(job_id, record, data, settings, store)
     except BaseException as exc:
         # Cold shutdown (SystemExit from RQ's second SIGTERM), Ctrl-C, or Redis failing under
         # the job: not the document's fault, so it goes back to the queue without using up an
@@ -100,74 +109,66 @@ def _parse_job(job_id: str, settings: Settings, store: JobStore) -> None:
             outcome = f"not put back ({err}); the sweeper will"
         log.warning("job %s interrupted (%s): %s", job_id, type(exc).__name__, outcome)
         raise
-    if ended:
+    if final is not None:
         from workers.webhooks import notify
 
-        # A succeeded job's final record was just read by _remember: reuse it, saving a round trip.
-        notify(store.r, settings, record if record is not None else store.get(job_id))
+        observation.final = final
+        notify(store.r, settings, final)
 
 
-def _run(job_id: str, settings: Settings, store: JobStore) -> tuple[bool, JobRecord | None]:
-    """Parse and record the outcome: (True when this run set the job's final status, the
-    final record when it was read already, else None)."""
+def _run(job_id: str, record: JobRecord | None, data: bytes | None, settings: Settings, store: JobStore) -> JobRecord | None:
+    """Parse and record the outcome. Returns the final record when this run set the job's final
+    status (None: it was canceled or deleted meanwhile)."""
     try:
-        result = _parse(job_id, settings, store)
+        if record is None or data is None:
+            raise JobCanceled(job_id)
+        result = _parse(job_id, record, data, settings, store)
     except JobCanceled:
         log.info("job %s canceled while running", job_id)
-        return False, None
+        return None
     except FazhiError as exc:
-        return store.fail(job_id, exc.code, exc.message, exc.retryable), None
+        return _fail(store, job_id, exc.code, exc.message, exc.retryable)
     except redis.RedisError:
         raise  # the store is away, not the document's fault: the job is put back, not failed
     except Exception as exc:  # noqa: BLE001 - a job must end in a recorded status, never crash the worker
         if _is_timeout(exc):
             err = ParseTimeout(f"the job ran longer than {settings.job_timeout_seconds} s")
-            return store.fail(job_id, err.code, err.message, err.retryable), None
+            return _fail(store, job_id, err.code, err.message, err.retryable)
         log.exception("job %s failed unexpectedly", job_id)
-        return store.fail(job_id, "internal", f"internal error ({type(exc).__name__}); the failure was logged", True), None
-    if not store.succeed(job_id, result):
+        return _fail(store, job_id, "internal", f"internal error ({type(exc).__name__}); the failure was logged", True)
+    from workers.pipeline.runner import PIPELINE_VERSION, STAGES
+
+    # Offer the result for reuse by identical submissions (not when a webhook is expected: a
+    # reused job would never call it), in the same script that records the success.
+    reuse = None if record.callback_url else reuse_key(record.owner, record.sha256, record.media_type, record.filename, PIPELINE_VERSION)
+    finish = store.finish(job_id, Status.SUCCEEDED, result=result, stage=STAGES[-1].NAME, reuse_key=reuse)
+    if not finish.applied:
         log.info("job %s finished after it was canceled; result dropped", job_id)
-        return False, None
-    return True, _remember(store, job_id)
+    return finish.record
 
 
-def _remember(store: JobStore, job_id: str) -> JobRecord | None:
-    """Offer the result for reuse by identical submissions; returns the final record it read."""
-    from workers.pipeline.runner import PIPELINE_VERSION
-
-    record = store.get(job_id)
-    if record is not None and not record.callback_url:
-        store.remember_result(record, PIPELINE_VERSION)
-    return record
+def _fail(store: JobStore, job_id: str, code: str, message: str, retryable: bool) -> JobRecord | None:
+    return store.finish(job_id, Status.FAILED, error=(code, message, retryable)).record
 
 
-def _parse(job_id: str, settings: Settings, store: JobStore) -> bytes:
+def _parse(job_id: str, record: JobRecord, data: bytes, settings: Settings, store: JobStore) -> bytes:
     from workers.ingest import read_document
-    from workers.pipeline.runner import STAGES, extract
+    from workers.pipeline.runner import extract
 
-    # The record and the input in one round trip (both are on the job's latency path).
-    with store.r.pipeline(transaction=False) as pipe:
-        pipe.hgetall(job_key(job_id))
-        pipe.get(input_key(job_id))
-        fields, data = pipe.execute()
-    record = decode_record(job_id, fields)
-    if record is None or data is None:
-        raise JobCanceled(job_id)
-
-    throttle = _Throttle()
+    # The first report is not written (the start set the stage to ingest), and none more often
+    # than the throttle allows: a short text job runs with no progress write at all.
+    throttle = _Throttle(started=time.monotonic())
 
     def on_page(done: int, total: int) -> None:
-        if throttle.due(force=done >= total) and not store.progress(job_id, stage="ingest", pages_done=done, pages_total=total):
+        if throttle.due(force=done >= total) and not store.progress(job_id, stage=INGEST, pages_done=done, pages_total=total):
             raise JobCanceled(job_id)
-
-    last_stage = STAGES[-1].NAME
 
     def on_stage(stage: str) -> None:
         observe.stage(stage)
-        if throttle.due(force=stage == last_stage) and not store.progress(job_id, stage=stage):
+        if stage != INGEST and throttle.due() and not store.progress(job_id, stage=stage):
             raise JobCanceled(job_id)
 
-    on_stage("ingest")
+    observe.stage(INGEST)
     raw = read_document(data, record.media_type, settings=settings, on_page=on_page)
     result = extract(
         raw,

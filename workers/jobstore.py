@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import msgspec
 import redis
@@ -142,11 +143,12 @@ def decode_tombstone(raw: bytes | str | None, owner: str | None = None) -> Tombs
 
 
 # Start a job unless it has left queued/running (canceled, deleted). Returns attempts or 0.
-# The first heartbeat is set here, so the sweeper never sees a running job without one.
+# The first heartbeat is set here, so the sweeper never sees a running job without one; so is
+# the first stage, which saves the job a progress write before its first stage has even begun.
 _START = """
 local s = redis.call('HGET', KEYS[1], 'status')
 if s ~= 'queued' and s ~= 'running' then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[1])
+redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[1], 'stage', ARGV[5])
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[4])
 return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
@@ -167,14 +169,18 @@ return 1
 """
 
 # Move queued/running to a terminal status. ARGV: status, finished_at, ttl, has_result, result,
-# error_code, error_message, error_retryable, channel, expires_at, tombstone ttl, job id.
-# Returns {applied, previous status}.
+# error_code, error_message, error_retryable, channel, expires_at, tombstone ttl, job id, final
+# stage ('' keeps it). KEYS[7], when given, is the reuse key that gets the job id (a success
+# later identical submissions may reuse). Returns {applied, previous status, the record's fields
+# after the move}: the worker needs the final record (webhook, metrics), and reading it here
+# saves it a round trip.
 _FINISH = """
 local s = redis.call('HGET', KEYS[1], 'status')
-if not s then return {0, ''} end
-if s ~= 'queued' and s ~= 'running' then return {0, s} end
+if not s then return {0, '', {}} end
+if s ~= 'queued' and s ~= 'running' then return {0, s, {}} end
 local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2])
+if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'stage', ARGV[13]) end
 if ARGV[6] ~= '' then
   redis.call('HSET', KEYS[1], 'error_code', ARGV[6], 'error_message', ARGV[7], 'error_retryable', ARGV[8])
 end
@@ -185,8 +191,9 @@ redis.call('DEL', KEYS[4])
 redis.call('SREM', KEYS[5], ARGV[12])
 local owner = redis.call('HGET', KEYS[1], 'owner') or ''
 redis.call('SET', KEYS[6], owner .. '\\n' .. ARGV[10], 'EX', ttl + tonumber(ARGV[11]))
+if KEYS[7] then redis.call('SET', KEYS[7], ARGV[12], 'EX', ttl) end
 redis.call('PUBLISH', ARGV[9], ARGV[1])
-return {1, s}
+return {1, s, redis.call('HGETALL', KEYS[1])}
 """
 
 
@@ -227,7 +234,13 @@ def _iso_in(seconds: int) -> str:
 
 
 def _finish_args(
-    job_id: str, status: Status, ttl: int, result: bytes | None, error: tuple[str, str, bool] | None, tombstone_ttl: int = 0
+    job_id: str,
+    status: Status,
+    ttl: int,
+    result: bytes | None,
+    error: tuple[str, str, bool] | None,
+    tombstone_ttl: int = 0,
+    stage: str | None = None,
 ) -> list:
     code, message, retryable = error if error is not None else ("", "", False)
     return [
@@ -243,6 +256,7 @@ def _finish_args(
         _iso_in(int(ttl)),
         int(tombstone_ttl),
         job_id,
+        stage or "",
     ]
 
 
@@ -254,10 +268,18 @@ def _progress_args(stage: str | None, pages_done: int | None, pages_total: int |
     return args
 
 
-def _finish_outcome(reply) -> tuple[bool, Status | None]:
-    applied, previous = reply
+class Finish(NamedTuple):
+    applied: bool
+    previous: Status | None
+    record: JobRecord | None
+    """The record after the move (None when it was not applied)."""
+
+
+def _finish_outcome(job_id: str, reply) -> Finish:
+    applied, previous, fields = reply
     previous = previous.decode() if isinstance(previous, bytes) else previous
-    return bool(applied), Status(previous) if previous else None
+    record = decode_record(job_id, dict(zip(fields[::2], fields[1::2], strict=True))) if applied else None
+    return Finish(bool(applied), Status(previous) if previous else None, record)
 
 
 class JobStore:
@@ -335,10 +357,36 @@ class JobStore:
     def load_input(self, job_id: str) -> bytes | None:
         return self.r.get(input_key(job_id))
 
-    def start(self, job_id: str, worker: str = "") -> int:
+    def start(self, job_id: str, worker: str = "", stage: str = "ingest") -> int:
         """Mark running; returns the attempt number, or 0 when the job must not run."""
+        keys, args = self._start_call(job_id, worker, stage)
+        return int(self._start(keys=keys, args=args))
+
+    def begin(self, job_id: str, worker: str = "", stage: str = "ingest") -> tuple[int, dict, bytes | None]:
+        """``start``, then read the record's hash and the input, in one round trip (all three are
+        on a job's latency path). Returns (attempt, the hash as HGETALL gives it, input);
+        attempt 0: the job must not run."""
+        keys, args = self._start_call(job_id, worker, stage)
+        for tries_left in (1, 0):
+            # Scripts in a pipeline: redis-py would ask SCRIPT EXISTS first, an extra round trip
+            # per job. EVALSHA directly, and load the script only when Redis has lost it.
+            with self.r.pipeline(transaction=False) as pipe:
+                pipe.evalsha(self._start.sha, len(keys), *keys, *args)
+                pipe.hgetall(job_key(job_id))
+                pipe.get(input_key(job_id))
+                try:
+                    attempt, fields, data = pipe.execute()
+                except redis.exceptions.NoScriptError:
+                    if not tries_left:
+                        raise
+                    self.r.script_load(_START)  # nothing ran: the other two commands only read
+                    continue
+            return int(attempt), fields, data
+        raise AssertionError("unreachable")
+
+    def _start_call(self, job_id: str, worker: str, stage: str) -> tuple[list, list]:
         keys = [job_key(job_id), heartbeat_key(job_id), RUNNING_SET]
-        return int(self._start(keys=keys, args=[now_iso(), worker or "-", self.heartbeat_ms, job_id]))
+        return keys, [now_iso(), worker or "-", self.heartbeat_ms, job_id, stage]
 
     def beat(self, job_id: str, worker: str = "") -> bool:
         """Refresh the running job's heartbeat; False once it is no longer running."""
@@ -351,19 +399,32 @@ class JobStore:
             return True
         return bool(self._progress(keys=[job_key(job_id)], args=args))
 
-    def _end(self, job_id: str, status: Status, result: bytes | None, error: tuple[str, str, bool] | None) -> tuple[bool, Status | None]:
-        args = _finish_args(job_id, status, self.retention, result, error, self.tombstone)
-        return _finish_outcome(self._finish(keys=_keys(job_id), args=args))
+    def finish(
+        self,
+        job_id: str,
+        status: Status,
+        *,
+        result: bytes | None = None,
+        error: tuple[str, str, bool] | None = None,
+        stage: str | None = None,
+        reuse_key: str | None = None,
+    ) -> Finish:
+        """Move a queued or running job to ``status``. ``stage`` replaces the recorded stage;
+        ``reuse_key`` (successes only) offers the result to later identical submissions."""
+        args = _finish_args(job_id, status, self.retention, result, error, self.tombstone, stage)
+        keys = _keys(job_id) + ([reuse_key] if reuse_key and status == Status.SUCCEEDED else [])
+        return _finish_outcome(job_id, self._finish(keys=keys, args=args))
 
     def succeed(self, job_id: str, result: bytes) -> bool:
-        return self._end(job_id, Status.SUCCEEDED, result, None)[0]
+        return self.finish(job_id, Status.SUCCEEDED, result=result).applied
 
     def fail(self, job_id: str, code: str, message: str, retryable: bool) -> bool:
-        return self._end(job_id, Status.FAILED, None, (code, message, retryable))[0]
+        return self.finish(job_id, Status.FAILED, error=(code, message, retryable)).applied
 
     def cancel(self, job_id: str) -> tuple[bool, Status | None]:
         """Cancel a queued or running job. Returns (applied, status before)."""
-        return self._end(job_id, Status.CANCELED, None, None)
+        applied, previous, _ = self.finish(job_id, Status.CANCELED)
+        return applied, previous
 
     def delete(self, job_id: str) -> int:
         """Remove a job for good: its id then answers 404, not 410."""

@@ -29,6 +29,8 @@ class JobObservation:
         self.began: float | None = None
         self.stage: str | None = None
         self.stage_began = 0.0
+        self.final = None
+        """The job's record after its run, when the job already has it (saves a read)."""
 
     def started(self) -> None:
         """The job left ``queued`` for this run (a skipped, already-canceled job is not counted)."""
@@ -63,22 +65,28 @@ class JobObservation:
 
 
 @contextlib.contextmanager
-def observe_job(job_id: str, store) -> Iterator[JobObservation]:
-    """``store`` is a ``workers.jobstore.JobStore``; its hash carries the API's ids."""
+def observe_job(job_id: str, store, ids: tuple[str | None, str | None] | None = None) -> Iterator[JobObservation]:
+    """``store`` is a ``workers.jobstore.JobStore``; its hash carries the API's ids, unless the
+    caller read them already (``ids``: request id, traceparent)."""
     from workers.jobstore import job_key
 
-    # Observing must never fail a job: a Redis hiccup here costs a metric or an id, nothing more.
-    try:
-        request_id, traceparent = (_text(v) for v in store.r.hmget(job_key(job_id), "request_id", "traceparent"))
-    except Exception:  # noqa: BLE001
-        request_id = traceparent = None
+    if ids is not None:
+        request_id, traceparent = ids
+    else:
+        # Observing must never fail a job: a Redis hiccup here costs a metric or an id, nothing more.
+        try:
+            request_id, traceparent = (_text(v) for v in store.r.hmget(job_key(job_id), "request_id", "traceparent"))
+        except Exception:  # noqa: BLE001
+            request_id = traceparent = None
     observation = JobObservation(job_id)
     token = _current.set(observation)
     try:
         with logs.bound(job_id=job_id, request_id=request_id), tracing.job_span(job_id, traceparent) as span:
             yield observation
             try:
-                record = store.get(job_id) if observation.began is not None else None
+                record = None
+                if observation.began is not None:
+                    record = observation.final if observation.final is not None else store.get(job_id)
                 observation.finish(record)
             except Exception as exc:  # noqa: BLE001
                 log.warning("job outcome not counted", error=repr(exc))
