@@ -33,3 +33,33 @@ def test_every_queue_connection_outlasts_the_blocking_dequeue(settings):
         queue_connection.close()
         store_connection.close()
 
+
+
+def test_worker_renews_its_registration_at_most_once_an_interval(settings, redis_conn, monkeypatch):
+    """RQ calls heartbeat() around every dequeue and job; only one in an interval reaches Redis,
+    while pipelined renewals (a job's preparation, with its own TTL) always go through."""
+    from workers import worker as worker_module
+
+    now = [1000.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: now[0])
+    queue = Queue(settings.queue_name, connection=redis_conn, serializer=JSONSerializer)
+    worker = Worker([queue], connection=redis_conn, serializer=JSONSerializer)
+    worker.register_birth()
+    try:
+        worker.heartbeat()
+        first = redis_conn.hget(worker.key, "last_heartbeat")
+        redis_conn.hset(worker.key, "last_heartbeat", "marker")
+        for _ in range(5):
+            worker.heartbeat()
+        assert redis_conn.hget(worker.key, "last_heartbeat") == b"marker"  # skipped within the interval
+        with redis_conn.pipeline() as pipe:
+            worker.heartbeat(600, pipeline=pipe)
+            pipe.execute()
+        assert redis_conn.hget(worker.key, "last_heartbeat") not in (b"marker", None)
+        redis_conn.hset(worker.key, "last_heartbeat", "marker")
+        now[0] += worker.heartbeat_min_interval_seconds
+        worker.heartbeat()
+        assert redis_conn.hget(worker.key, "last_heartbeat") != b"marker" and first is not None
+        assert redis_conn.ttl(worker.key) > worker.worker_ttl
+    finally:
+        worker.register_death()
