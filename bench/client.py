@@ -73,25 +73,30 @@ class Client:
         return json.loads(body)["id"]
 
     def result(self, job_id: str, deadline_seconds: float = 600.0) -> bytes:
-        """Wait for the job to end (``?wait``, no polling loop) and return its result JSON."""
+        """Wait for the job to end and return its result JSON: ``GET .../result?wait``, one
+        request per job (a 409 ``job.not_finished`` of a job still running means: ask again)."""
         deadline = time.monotonic() + deadline_seconds
         while True:
-            status, body = self.request("GET", f"/v1/jobs/{job_id}?wait={WAIT_SECONDS}")
-            if status != 200:
-                raise JobFailed(f"status of {job_id} answered {status}: {body[:300].decode(errors='replace')}")
-            view = json.loads(body)
-            if view["status"] in ("succeeded", "failed", "canceled"):
-                break
+            status, body = self.request("GET", f"/v1/jobs/{job_id}/result?wait={WAIT_SECONDS}")
+            if status == 200:
+                return body
+            job = json.loads(body).get("job") if status == 409 else None
+            if job is None:
+                raise JobFailed(f"result of {job_id} answered {status}: {body[:300].decode(errors='replace')}")
+            if job["status"] in ("succeeded", "failed", "canceled"):
+                raise JobFailed(f"job {job_id} {job['status']}: {job.get('error')}")
             if time.monotonic() > deadline:
-                raise JobFailed(f"job {job_id} still {view['status']} after {deadline_seconds:.0f} s")
-        if view["status"] != "succeeded":
-            raise JobFailed(f"job {job_id} {view['status']}: {view.get('error')}")
+                raise JobFailed(f"job {job_id} still {job['status']} after {deadline_seconds:.0f} s")
+
+    def check_parsed(self, job_id: str) -> None:
+        """Raise unless the job was parsed (not answered with an identical earlier job's result).
+        Kept out of timed loops: it costs a request."""
+        status, body = self.request("GET", f"/v1/jobs/{job_id}")
+        view = json.loads(body) if status == 200 else {}
+        if view.get("status") != "succeeded":
+            raise JobFailed(f"status of {job_id} answered {status}: {body[:300].decode(errors='replace')}")
         if (view.get("progress") or {}).get("stage") == "reused":
             raise JobFailed(f"job {job_id} reused an earlier result: the benchmark would not time a parse")
-        status, body = self.request("GET", f"/v1/jobs/{job_id}/result")
-        if status != 200:
-            raise JobFailed(f"result of {job_id} answered {status}: {body[:300].decode(errors='replace')}")
-        return body
 
     def hello(self) -> None:
         status, body = self.request("GET", HELLO_PATH)

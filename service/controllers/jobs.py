@@ -91,11 +91,22 @@ class JobController(Controller):
     @get(
         "/{job_id:str}/result",
         operation_id="getJobResult",
-        summary="The extraction result of a succeeded job",
-        responses={200: ResponseSpec(data_container=Result, description="The result", generate_examples=False), **problems(401, 404, 409, 410, 503)},
+        summary="The extraction result of a succeeded job; ?wait=N holds until the job ends or N seconds pass",
+        description=(
+            "With `wait`, one request both waits for the job and returns its result, saving a status request. "
+            "A job that is still queued or running when the wait ends, or that failed or was canceled, answers 409 "
+            "`job.not_finished` with the job's status in `job`."
+        ),
+        responses={200: ResponseSpec(data_container=Result, description="The result", generate_examples=False), **problems(400, 401, 404, 409, 410, 503)},
     )
-    async def result(self, request: Request, backend: NamedDependency[Backend], job_id: FromPath[str]) -> Response[bytes]:
-        record = await fetch(backend.astore, job_id, owner=tenant_of(request))
+    async def result(
+        self,
+        request: Request,
+        backend: NamedDependency[Backend],
+        job_id: FromPath[str],
+        wait: Annotated[int, QueryParameter(name="wait", ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for the job to end (0-30)")] = 0,
+    ) -> Response[bytes]:
+        record = await wait_for_end(backend.events, backend.astore, job_id, wait, owner=tenant_of(request))
         if record.status != Status.SUCCEEDED:
             raise JobNotFinished(f"the job is {record.status.value}; a result exists only once it has succeeded", view(record))
         data = await backend.astore.result(job_id)

@@ -217,6 +217,33 @@ def test_api_wait_returns_early_when_the_job_ends(client, settings, redis_conn):
     assert failed["job"]["error"]["code"] == "parse.crashed"
 
 
+def test_api_result_wait_returns_the_result_once_the_job_succeeds(client, settings, redis_conn):
+    import threading
+
+    job_id = submit_json(client).json()["id"]
+    store = JobStore(redis_conn, retention_seconds=settings.retention_seconds)
+    store.start(job_id)
+    timer = threading.Timer(0.5, lambda: store.succeed(job_id, b'{"schema_version": "1"}'))
+    timer.start()
+    start = time.monotonic()
+    response = client.get(f"/v1/jobs/{job_id}/result", params={"wait": 10})
+    elapsed = time.monotonic() - start
+    timer.join()
+    assert response.status_code == 200 and response.json() == {"schema_version": "1"}
+    assert 0.4 <= elapsed < 3
+
+
+def test_api_result_wait_ends_with_409_and_the_status_when_the_job_does_not_succeed(client, settings, redis_conn):
+    job_id = submit_json(client).json()["id"]  # no worker serves it
+    start = time.monotonic()
+    still = assert_problem(client.get(f"/v1/jobs/{job_id}/result", params={"wait": 1}), 409, "job.not_finished")
+    assert still["job"]["status"] == "queued" and 0.9 <= time.monotonic() - start < 3
+    JobStore(redis_conn, retention_seconds=settings.retention_seconds).fail(job_id, "input.empty", "empty", False)
+    failed = assert_problem(client.get(f"/v1/jobs/{job_id}/result", params={"wait": 5}), 409, "job.not_finished")
+    assert failed["job"]["status"] == "failed" and failed["job"]["error"]["code"] == "input.empty"
+    assert_problem(client.get(f"/v1/jobs/{job_id}/result", params={"wait": 31}), 400, "input.invalid")
+
+
 def test_api_delete_queued_job_cancels_and_dequeues(client, redis_conn):
     job_id = submit_json(client).json()["id"]
     response = client.delete(f"/v1/jobs/{job_id}")
