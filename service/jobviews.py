@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import msgspec
 from redis.exceptions import NoScriptError
@@ -12,7 +14,9 @@ from redis.exceptions import NoScriptError
 from service.errors import JobExpired, JobNotFound
 from service.events import JobEvents
 from service.schemas import JobDocument, JobError, JobView, Progress
-from workers.jobstore import AsyncJobStore, JobRecord, decode_record, decode_tombstone, job_key, tombstone_key
+from workers.jobstore import AsyncJobStore, JobRecord, Status, decode_record, decode_tombstone, job_key, result_key, tombstone_key
+
+T = TypeVar("T")
 
 # token_urlsafe ids; anything else cannot be ours, and never reaches a Redis key.
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -64,7 +68,31 @@ async def fetch(store: AsyncJobStore, job_id: str, *, owner: str) -> JobRecord:
     """The job of ``owner``; another tenant's job is "not found" exactly like an unknown id."""
     if not JOB_ID.match(job_id):
         raise JobNotFound(f"no job with id {job_id!r}")
-    raw = await _read(store, job_id)
+    return await _record(store, job_id, await _read(store, job_id), owner)
+
+
+async def fetch_with_result(store: AsyncJobStore, job_id: str, *, owner: str) -> tuple[JobRecord, bytes | None]:
+    """``fetch`` and the stored result, in one round trip: the record says whether the result
+    may be shown (a finished job's result is read before its owner is checked, never returned)."""
+    if not JOB_ID.match(job_id):
+        raise JobNotFound(f"no job with id {job_id!r}")
+    keys = (job_key(job_id), tombstone_key(job_id))
+    for tries_left in (1, 0):
+        async with store.r.pipeline(transaction=False) as pipe:
+            pipe.evalsha(_READ_SHA, 2, *keys)
+            pipe.get(result_key(job_id))
+            try:
+                raw, result = await pipe.execute()
+                break
+            except NoScriptError:
+                if not tries_left:
+                    raise
+                await store.r.script_load(_READ)
+    record = await _record(store, job_id, raw.encode() if isinstance(raw, str) else raw, owner)
+    return record, result if record.status == Status.SUCCEEDED else None
+
+
+async def _record(store: AsyncJobStore, job_id: str, raw: bytes | None, owner: str) -> JobRecord:
     if raw is not None and raw[:1] == b"[":
         flat = _decode_fields(raw)
         record = decode_record(job_id, dict(zip(flat[::2], flat[1::2])), owner)
@@ -79,22 +107,34 @@ async def fetch(store: AsyncJobStore, job_id: str, *, owner: str) -> JobRecord:
 
 
 async def wait_for_end(events: JobEvents, store: AsyncJobStore, job_id: str, seconds: float, *, owner: str) -> JobRecord:
-    """The record once the job is terminal or ``seconds`` have passed.
+    """The record once the job is terminal or ``seconds`` have passed."""
 
-    Watches the job's channel and waits for the subscription before re-reading the record, so an
-    end that happens in between is not missed.
-    """
-    record = await fetch(store, job_id, owner=owner)
-    if record.terminal or seconds <= 0:
-        return record
+    async def read() -> tuple[JobRecord, None]:
+        return await fetch(store, job_id, owner=owner), None
+
+    return (await _wait(events, job_id, seconds, read))[0]
+
+
+async def wait_for_result(events: JobEvents, store: AsyncJobStore, job_id: str, seconds: float, *, owner: str) -> tuple[JobRecord, bytes | None]:
+    """The record and, once it succeeded, the result: when the job is terminal or ``seconds``
+    have passed. Every read takes both in one round trip."""
+    return await _wait(events, job_id, seconds, lambda: fetch_with_result(store, job_id, owner=owner))
+
+
+async def _wait(events: JobEvents, job_id: str, seconds: float, read: Callable[[], Awaitable[tuple[JobRecord, T]]]) -> tuple[JobRecord, T]:
+    """Watches the job's channel and waits for the subscription before re-reading the record, so an
+    end that happens in between is not missed."""
+    got = await read()
+    if got[0].terminal or seconds <= 0:
+        return got
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     with events.watch(job_id) as ended:
         if not await events.subscribed(seconds):
-            return await fetch(store, job_id, owner=owner)
+            return await read()
         ended.clear()
-        record = await fetch(store, job_id, owner=owner)
-        while not record.terminal:
+        got = await read()
+        while not got[0].terminal:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
@@ -103,5 +143,5 @@ async def wait_for_end(events: JobEvents, store: AsyncJobStore, job_id: str, sec
             except TimeoutError:
                 break
             ended.clear()
-            record = await fetch(store, job_id, owner=owner)
-    return record
+            got = await read()
+    return got

@@ -18,6 +18,7 @@ import msgspec
 from litestar import Request
 from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException
+from redis.exceptions import NoScriptError
 
 from service.backend import Backend
 from service.errors import BackendBusy, CallbackRefused, IdempotencyConflict, InvalidInput, InvalidJson, RateLimited
@@ -46,6 +47,7 @@ local n = redis.call('INCRBY', KEYS[1], ARGV[2])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('LLEN', KEYS[2]), redis.call('TTL', KEYS[1])}
 """
+_ADMIT_SHA = hashlib.sha1(_ADMIT.encode()).hexdigest()
 
 
 @dataclass
@@ -63,7 +65,12 @@ async def admit(backend: Backend, tenant: str, cost: int = 1) -> None:
     settings = backend.settings
     window = int(time.time()) // RATE_WINDOW_SECONDS
     key = f"fazhi:rate:{tenant or '-'}:{window}"
-    count, depth, ttl = await backend.aredis.eval(_ADMIT, 2, key, backend.queue.key, RATE_WINDOW_SECONDS + 1, int(cost))
+    args = (2, key, backend.queue.key, RATE_WINDOW_SECONDS + 1, int(cost))
+    try:  # EVALSHA: EVAL would send the script and have Redis hash it on every submission
+        count, depth, ttl = await backend.aredis.evalsha(_ADMIT_SHA, *args)
+    except NoScriptError:
+        await backend.aredis.script_load(_ADMIT)
+        count, depth, ttl = await backend.aredis.evalsha(_ADMIT_SHA, *args)
     if settings.rate_limit_per_minute and count > settings.rate_limit_per_minute:
         raise RateLimited(
             f"more than {settings.rate_limit_per_minute} submissions in a minute from this client",

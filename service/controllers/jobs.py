@@ -16,7 +16,7 @@ from litestar.params import FromPath, HeaderParameter, QueryParameter
 from service.auth import tenant_of
 from service.backend import Backend
 from service.errors import JobNotFinished, JobNotFound
-from service.jobviews import fetch, view, wait_for_end
+from service.jobviews import fetch, view, wait_for_end, wait_for_result
 from service.openapi_docs import SubmitOperation, problems
 from service.schemas import JobCreated, JobDeleted, JobView
 from service.submit import Submission, admit, check_callback, inspect, read_submission, submit
@@ -106,10 +106,9 @@ class JobController(Controller):
         job_id: FromPath[str],
         wait: Annotated[int, QueryParameter(name="wait", ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for the job to end (0-30)")] = 0,
     ) -> Response[bytes]:
-        record = await wait_for_end(backend.events, backend.astore, job_id, wait, owner=tenant_of(request))
+        record, data = await wait_for_result(backend.events, backend.astore, job_id, wait, owner=tenant_of(request))
         if record.status != Status.SUCCEEDED:
             raise JobNotFinished(f"the job is {record.status.value}; a result exists only once it has succeeded", view(record))
-        data = await backend.astore.result(job_id)
         if data is None:
             raise JobNotFound(f"the result of job {job_id!r} has expired")
         return Response(data, media_type="application/json")

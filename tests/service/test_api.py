@@ -244,6 +244,17 @@ def test_api_result_wait_ends_with_409_and_the_status_when_the_job_does_not_succ
     assert_problem(client.get(f"/v1/jobs/{job_id}/result", params={"wait": 31}), 400, "input.invalid")
 
 
+def test_api_reloads_its_scripts_when_redis_lost_them(client, redis_conn):
+    """Submit, status and result read through EVALSHA; a restarted Redis has no scripts."""
+    job_id = submit_json(client).json()["id"]
+    redis_conn.script_flush()
+    assert_problem(client.get(f"/v1/jobs/{job_id}/result"), 409, "job.not_finished")
+    redis_conn.script_flush()
+    assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"
+    redis_conn.script_flush()
+    assert submit_json(client).status_code == 202
+
+
 def test_api_delete_queued_job_cancels_and_dequeues(client, redis_conn):
     job_id = submit_json(client).json()["id"]
     response = client.delete(f"/v1/jobs/{job_id}")
