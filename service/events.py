@@ -74,6 +74,11 @@ class JobEvents:
                 if not waiters:
                     del self._waiters[channel]
 
+    @property
+    def live(self) -> bool:
+        """The subscription is confirmed: a waiter may read once and then wait."""
+        return self._subscribed.is_set()
+
     async def subscribed(self, timeout: float) -> bool:
         """True once the subscription is live; False if it is not within ``timeout`` seconds."""
         if self._subscribed.is_set():

@@ -122,11 +122,14 @@ async def wait_for_result(events: JobEvents, store: AsyncJobStore, job_id: str, 
 
 
 async def _wait(events: JobEvents, job_id: str, seconds: float, read: Callable[[], Awaitable[tuple[JobRecord, T]]]) -> tuple[JobRecord, T]:
-    """Watches the job's channel and waits for the subscription before re-reading the record, so an
-    end that happens in between is not missed."""
-    got = await read()
-    if got[0].terminal or seconds <= 0:
-        return got
+    """Watches the job's channel, and reads only once the subscription is confirmed, so an end
+    published before the read is in the record and one published after it wakes the wait."""
+    if seconds <= 0 or not events.live:
+        # Without a live subscription, read first: a finished job, an unknown id or a Redis
+        # outage answers at once instead of after waiting for the subscription.
+        got = await read()
+        if got[0].terminal or seconds <= 0:
+            return got
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     with events.watch(job_id) as ended:
