@@ -69,6 +69,23 @@ def test_sweeper_heartbeat_thread_keeps_a_long_job_alive(queued, settings, redis
     assert redis_conn.pttl(heartbeat_key(job_id)) > 0
 
 
+def test_sweeper_heartbeat_stops_at_exit_and_one_thread_serves_every_job(queued, redis_conn):
+    import threading
+
+    job_id, store = queued
+    store.start(job_id)
+    for _ in range(3):
+        with Heartbeat(store, job_id, 0.05):
+            redis_conn.delete(heartbeat_key(job_id))
+            time.sleep(0.2)
+            assert redis_conn.exists(heartbeat_key(job_id))  # refreshed while inside
+    time.sleep(0.1)  # a refresh already in flight at the exit may still land (harmless: see Heartbeat)
+    redis_conn.delete(heartbeat_key(job_id))
+    time.sleep(0.3)
+    assert not redis_conn.exists(heartbeat_key(job_id))  # none after the job left
+    assert [t.name for t in threading.enumerate()].count("job-heartbeats") == 1
+
+
 def test_sweeper_finished_jobs_leave_the_running_set(queued, settings, redis_conn):
     job_id, store = queued
     store.start(job_id)
