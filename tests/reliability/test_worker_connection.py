@@ -63,3 +63,35 @@ def test_worker_renews_its_registration_at_most_once_an_interval(settings, redis
         assert redis_conn.ttl(worker.key) > worker.worker_ttl
     finally:
         worker.register_death()
+
+
+def test_worker_still_honours_rq_suspend_and_records_state_changes(settings, redis_conn, monkeypatch):
+    import pytest
+    from rq.exceptions import StopRequested
+    from rq.suspension import resume, suspend
+
+    from workers import worker as worker_module
+
+    now = [1000.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: now[0])
+    queue = Queue(settings.queue_name, connection=redis_conn, serializer=JSONSerializer)
+    worker = Worker([queue], connection=redis_conn, serializer=JSONSerializer)
+    worker.register_birth()
+    try:
+        worker.check_for_suspension(burst=True)  # not suspended: returns
+        suspend(redis_conn)
+        worker.check_for_suspension(burst=True)  # checked a moment ago: not yet seen
+        now[0] += worker.suspension_check_interval_seconds
+        with pytest.raises(StopRequested):  # seen within the interval
+            worker.check_for_suspension(burst=True)
+        resume(redis_conn)
+
+        worker.set_state("busy")
+        assert redis_conn.hget(worker.key, "state") == b"busy"
+        redis_conn.hset(worker.key, "state", "marker")
+        worker.set_state("busy")  # unchanged: not written again
+        assert redis_conn.hget(worker.key, "state") == b"marker"
+        worker.set_state("idle")
+        assert redis_conn.hget(worker.key, "state") == b"idle"
+    finally:
+        worker.register_death()
