@@ -29,7 +29,7 @@ from workers.ingest.sniff import PDF, TEXT, require_supported, sniff
 from workers.ingest.text import decode_text
 from fazhi.observability.api import job_fields
 from fazhi.observability.metrics import JOBS_SUBMITTED
-from workers.jobstore import JobRecord, Status, job_key, now_iso, rq_job_timeout
+from workers.jobstore import RQ_RESULT_TTL_SECONDS, JobRecord, Status, job_key, now_iso, rq_job_timeout
 from workers.webhooks import CallbackUrlError, check_url
 
 PARSE_JOB = "workers.jobs.parse_job"
@@ -236,7 +236,7 @@ def enqueue(backend: Backend, submission: Submission, media_type: str, owner: st
             args=(record.id,),
             job_id=record.id,
             timeout=rq_job_timeout(settings),
-            result_ttl=0,
+            result_ttl=RQ_RESULT_TTL_SECONDS,
             failure_ttl=settings.retention_seconds,
             description=f"parse {record.id}",
             pipeline=pipe,

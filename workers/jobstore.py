@@ -50,6 +50,14 @@ RQ_TIMEOUT_MARGIN_SECONDS = 60
 document limit fires first and the job fails with a clear parse.timeout rather than RQ's alarm."""
 
 
+RQ_RESULT_TTL_SECONDS = 60
+"""How long RQ keeps its own record of a finished parse job (rq-dashboard shows it meanwhile).
+
+Not 0: with 0, RQ deletes the job right after it ran, and that deletion reads the job's status
+and its executions back from Redis first, four to six round trips per job. With a TTL it only
+sets expiries inside the success transaction. Our record and result live in our own keys."""
+
+
 def rq_job_timeout(settings) -> int:
     return settings.job_timeout_seconds + RQ_TIMEOUT_MARGIN_SECONDS
 

@@ -22,7 +22,7 @@ import redis
 
 from fazhi.observability import jobs as observe
 from fazhi.settings import Settings
-from workers.jobstore import RUNNING_SET, JobStore, rq_job_timeout
+from workers.jobstore import RQ_RESULT_TTL_SECONDS, RUNNING_SET, JobStore, rq_job_timeout
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def rq_enqueue(settings: Settings, connection: redis.Redis, job_id: str, queue_n
         args=(job_id,),
         job_id=f"{job_id}-r{attempt}{secrets.token_hex(3)}",
         timeout=rq_job_timeout(settings),
-        result_ttl=0,
+        result_ttl=RQ_RESULT_TTL_SECONDS,
         failure_ttl=settings.retention_seconds,
         description=f"parse {job_id} (again)",
         pipeline=pipe,

@@ -313,6 +313,9 @@ def test_api_e2e_text_job_succeeds_and_result_is_retained(e2e_client, redis_conn
     assert e2e_client.get(f"/v1/jobs/{job_id}/result").json() == body  # readable again
     ttl = redis_conn.ttl(result_key(job_id))
     assert settings.retention_seconds - 60 < ttl <= settings.retention_seconds
+    from workers.jobstore import RQ_RESULT_TTL_SECONDS
+
+    assert 0 < redis_conn.ttl(f"rq:job:{job_id}") <= RQ_RESULT_TTL_SECONDS  # RQ's own record only briefly
     deleted = e2e_client.delete(f"/v1/jobs/{job_id}").json()
     assert deleted == {"id": job_id, "status": "succeeded", "deleted": True}
     assert redis_conn.exists(job_key(job_id), result_key(job_id)) == 0
