@@ -337,11 +337,6 @@ class JobStore:
     def get(self, job_id: str, owner: str | None = None) -> JobRecord | None:
         return decode_record(job_id, self.r.hgetall(job_key(job_id)), owner)
 
-    def remember_result(self, record: JobRecord, pipeline_version: str) -> None:
-        """After a success: later identical submissions of this owner may reuse the result."""
-        key = reuse_key(record.owner, record.sha256, record.media_type, record.filename, pipeline_version)
-        self.r.set(key, record.id, ex=self.retention)
-
     def reuse(self, record: JobRecord, pipeline_version: str) -> bool:
         """Create ``record`` already succeeded, with the result of an identical earlier job, if one
         is still kept. False: nothing to reuse, enqueue as usual."""
