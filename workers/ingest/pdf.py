@@ -118,9 +118,13 @@ def page_glyphs(textpage, upright: bool = False) -> tuple[list[Glyph], list[int]
     count = max(pdfium_c.FPDFText_CountChars(textpage.raw), 0)
     # ctypes calls are the cost here: the page's code points in one call, the boxes in one
     # C-driven loop (``pdf_native``), and no Python work per character beyond building tuples.
-    codes = _codes(textpage.raw, count)
-    text = "".join(map(chr, codes))
-    if _ODD_CODES.search(text):
+    text = _fast_text(textpage.raw, count)
+    odd = False
+    if text is None:
+        codes = _codes(textpage.raw, count)
+        text = "".join(map(chr, codes))
+        odd = _ODD_CODES.search(text) is not None
+    if odd:
         text, indices = _decode_slow(codes)
     else:
         # Line ends PDFium generated: a few a line, so the kept indices are runs between them.
@@ -180,6 +184,25 @@ def _decode_slow(codes: list[int]) -> tuple[str, list[int]]:
         chars.append(chr(cp))
         indices.append(i)
     return "".join(chars), indices
+
+
+def _fast_text(raw, count: int) -> str | None:
+    """The page's characters in one ``FPDFText_GetText`` call, decoded in C; None when a code
+    unit needs ``_codes`` (the path that asks for odd ones one by one) or ``_decode_slow``.
+
+    UTF-16 decoding maps every code unit outside the surrogate range to the same code point, as
+    ``chr`` does; a surrogate pair would become one character, so any surrogate (``_ODD_CODES``,
+    or a decoded string shorter than ``count``), a 0 or a U+FFFE sends the page down the old path.
+    """
+    if count <= 0:
+        return None
+    buf = (ctypes.c_ushort * (count + 1))()
+    if pdfium_c.FPDFText_GetText(raw, 0, count, buf) != count + 1:
+        return None
+    text = memoryview(buf).cast("B")[: 2 * count].tobytes().decode("utf-16-le", "surrogatepass")
+    if len(text) != count or _ODD_CODES.search(text):
+        return None
+    return text
 
 
 def _codes(raw, count: int) -> list[int]:

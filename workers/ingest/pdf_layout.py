@@ -25,6 +25,7 @@ from array import array
 from dataclasses import dataclass, field
 from functools import cache
 from operator import sub as _sub
+from struct import pack as _pack
 
 from workers.data import load_toml
 
@@ -49,6 +50,11 @@ class Line:
     first: Glyph | None = None  # first / last glyph with ink
     last: Glyph | None = None
     n: int = 0
+    # Set by fragments() when it can: the glyphs' characters and boxes as freeze() would build
+    # them (slices of the page's), so a line that is one fragment is frozen without a pass over
+    # its glyphs. None: freeze() builds them.
+    chars: str | None = None
+    glyph_boxes: array | None = None
 
     @property
     def yc(self) -> float:
@@ -150,10 +156,23 @@ def fragments(glyphs: list[Glyph], cfg: Config, cuts: Cuts | None = None) -> lis
     n = len(glyphs)
     if not n:
         return []
-    # One pass over consecutive pairs (glyph i-1, glyph i) on the page's columns finds where a
-    # new fragment starts; the fragments are then slices.
-    cols = tuple(zip(*glyphs))
+    # The page's columns; with glyphs of one shape, also the page's characters and boxes as
+    # freeze() lays them out, so each fragment takes slices of them.
+    try:
+        cols = tuple(zip(*glyphs, strict=True))
+        width = len(cols)
+    except ValueError:  # glyphs of different lengths: the first five columns are still right
+        cols = tuple(zip(*glyphs))
+        width = 0
     chars, x0s, y0s, x1s, y1s = cols[0], cols[1], cols[2], cols[3], cols[4]
+    text = boxes = None
+    if width == 5 or width >= 9:
+        joined = "".join(chars)
+        # One character per glyph (no empty ones, so a total of n means one each): slices of
+        # the page's text are then exactly the fragments' characters.
+        if len(joined) == n and "" not in chars:
+            text = joined
+            boxes = _float_array(cols[5:9] if width > 5 else cols[1:5], n)
     ghs = [d if d > 0.1 else 0.1 for d in map(_sub, y1s, y0s)]
     share, gap = cfg.row_overlap, cfg.segment_gap
     starts = [
@@ -167,9 +186,18 @@ def fragments(glyphs: list[Glyph], cfg: Config, cuts: Cuts | None = None) -> lis
         or (cuts and _ruled(cuts, lx1, x0, (y0 + y1) / 2))
     ]
     bounds = [0, *starts, n]
-    return [
-        _line_cols(glyphs[a:b], chars[a:b], x0s[a:b], y0s[a:b], x1s[a:b], y1s[a:b]) for a, b in zip(bounds, bounds[1:])
-    ]
+    if text is None:
+        return [
+            _line_cols(glyphs[a:b], chars[a:b], x0s[a:b], y0s[a:b], x1s[a:b], y1s[a:b])
+            for a, b in zip(bounds, bounds[1:])
+        ]
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        line = _line_cols(glyphs[a:b], (t := text[a:b]), x0s[a:b], y0s[a:b], x1s[a:b], y1s[a:b])
+        line.chars = t
+        line.glyph_boxes = boxes[4 * a : 4 * b]
+        out.append(line)
+    return out
 
 
 def rows(frags: list[Line], cfg: Config) -> list[list[Line]]:
@@ -206,7 +234,9 @@ def segments(row: list[Line], cfg: Config, cuts: Cuts | None = None) -> list[Lin
 
 
 def _copy(f: Line) -> Line:
-    return Line(glyphs=list(f.glyphs), x0=f.x0, y0=f.y0, x1=f.x1, y1=f.y1, h=f.h)
+    return Line(
+        glyphs=list(f.glyphs), x0=f.x0, y0=f.y0, x1=f.x1, y1=f.y1, h=f.h, chars=f.chars, glyph_boxes=f.glyph_boxes
+    )
 
 
 def _gutter(segs: list[Line], width: float, cfg: Config) -> float | None:
@@ -324,7 +354,7 @@ _ASCII_RUN = re.compile("[\x00-\x7f]{2,}")
 def freeze(ln: Line, cfg: Config) -> None:
     """Fix the line's characters and boxes (synthesising Latin word spaces) and drop the glyphs."""
     glyphs = ln.glyphs
-    chars = "".join([g[0] for g in glyphs])
+    chars = ln.chars if ln.chars is not None else "".join([g[0] for g in glyphs])
     # Word spaces go only between two ASCII glyphs, rare in these reports: look inside runs of
     # ASCII characters only.
     h = ln.h
@@ -355,8 +385,9 @@ def freeze(ln: Line, cfg: Config) -> None:
         ln.first = ln.last = None
     ln.n = len(ln.glyphs)
     ln.text = text
-    ln.boxes = _boxes(glyphs)
+    ln.boxes = ln.glyph_boxes if ln.glyph_boxes is not None and not spaces else _boxes(glyphs)
     ln.glyphs = []
+    ln.chars = ln.glyph_boxes = None
 
 
 def _boxes(glyphs: list[Glyph]) -> array:
@@ -366,11 +397,19 @@ def _boxes(glyphs: list[Glyph]) -> array:
     if len(sizes) != 1:
         return array("f", [v for g in glyphs for v in (g[5:9] if len(g) > 5 else g[1:5])])
     cols = tuple(zip(*glyphs))
-    first = 5 if sizes.pop() > 5 else 1
-    flat = [0.0] * (4 * len(glyphs))
+    return _float_array(cols[5:9] if sizes.pop() > 5 else cols[1:5], len(glyphs))
+
+
+def _float_array(cols, n: int) -> array:
+    """``array("f")`` of the four columns interleaved (x0, y0, x1, y1 of each of ``n`` glyphs).
+
+    ``struct`` packs the floats: it rounds each one to float32 with the same C cast as
+    ``array("f", values)`` (overflow to inf, NaN and subnormals alike), without the per-item
+    argument parsing that makes ``array("f", values)`` several times slower."""
+    flat = [0.0] * (4 * n)
     for k in range(4):
-        flat[k::4] = cols[first + k]
-    return array("f", flat)
+        flat[k::4] = cols[k]
+    return array("f", _pack(f"{4 * n}f", *flat))
 
 
 def _column_order(page_rows: list[list[Line]], gutter: float) -> list[Line]:

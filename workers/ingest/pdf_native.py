@@ -55,13 +55,43 @@ def _floats(buf) -> list[float]:
     return memoryview(buf).cast("B").cast("f").tolist()
 
 
+class _Slots:
+    """One C float array reused from page to page, with a ``byref`` to each of its slots made
+    once: building the ``byref`` objects cost as much as a third of the calls they feed. The
+    array only grows (to the largest page seen). The values are copied out (``floats``) before
+    the next use, so sharing it is safe within one thread; reading runs in one thread per process.
+    """
+
+    def __init__(self, floats_per_slot: int):
+        self.size = floats_per_slot
+        self.buf = (ctypes.c_float * 0)()
+        self.refs: list = []
+
+    def slots(self, n: int) -> list:
+        if n > len(self.refs):
+            cap = max(n, 2 * len(self.refs), 256)
+            self.buf = (ctypes.c_float * (self.size * cap))()
+            self.refs = list(_slots(self.buf, cap, 4 * self.size))
+        return self.refs[:n] if n < len(self.refs) else self.refs
+
+    def floats(self, n: int) -> list[float]:
+        """The first ``n`` slots' floats, as the calls left them."""
+        return memoryview(self.buf).cast("B")[: 4 * self.size * n].cast("f").tolist()
+
+
+_box_slots = _Slots(4)
+_matrix_slots = _Slots(6)
+
+
 def loose_boxes(textpage: Handle, indices) -> tuple[list[int], list[float]]:
     """``FPDFText_GetLooseCharBox`` for each index: the success flags and, four floats per
-    index, the box as FS_RECTF stores it (left, top, right, bottom)."""
+    index, the box as FS_RECTF stores it (left, top, right, bottom).
+
+    A slot whose call failed holds whatever the buffer held before (not zeros): callers drop
+    those characters by their flag."""
     n = len(indices)
-    buf = (ctypes.c_float * (4 * n))()
-    ok = list(map(_loose_box, repeat(textpage, n), indices, _slots(buf, n, 16)))
-    return ok, _floats(buf)
+    ok = list(map(_loose_box, repeat(textpage, n), indices, _box_slots.slots(n)))
+    return ok, _box_slots.floats(n)
 
 
 def char_angles(textpage: Handle, indices) -> list[float]:
@@ -77,9 +107,8 @@ def page_objects(page: Handle, count: int) -> tuple[list[Handle], list[int]]:
 def matrices(objs: list[Handle]) -> tuple[list[int], list[float]]:
     """``FPDFPageObj_GetMatrix`` of each object: success flags and six floats (a-f) per object."""
     n = len(objs)
-    buf = (ctypes.c_float * (6 * n))()
-    ok = list(map(_get_matrix, objs, _slots(buf, n, 24)))
-    return ok, _floats(buf)
+    ok = list(map(_get_matrix, objs, _matrix_slots.slots(n)))
+    return ok, _matrix_slots.floats(n)
 
 
 def bounds(objs: list[Handle]) -> tuple[list[int], list[float]]:
