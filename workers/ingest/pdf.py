@@ -28,6 +28,8 @@ import re
 from array import array
 from dataclasses import dataclass
 from collections.abc import Callable
+from itertools import repeat
+from operator import ge as _ge, lt as _lt, ne as _ne
 
 import msgspec
 import pypdfium2 as pdfium
@@ -243,15 +245,22 @@ def _upright(page, texts: list[native.Handle], form: bool) -> bool:
     if not all(ok):
         return False
     tol = _ROTATED_TEXT_TOLERANCE
-    # FS_MATRIX is a, b, c, d, e, f: no shear or rotation (b, c) and no mirroring (a, d).
-    # (``tol < |b|`` is ``|b| > tol``, ``0 >= a`` is ``a <= 0``: the scans run in C.)
-    above, nonpositive = tol.__lt__, (0.0).__ge__
-    return not (
-        any(map(above, map(abs, m[1::6])))
-        or any(map(above, map(abs, m[2::6])))
-        or any(map(nonpositive, m[0::6]))
-        or any(map(nonpositive, m[3::6]))
-    )
+    # FS_MATRIX is a, b, c, d, e, f: no shear or rotation (b, c) and no mirroring (a, d), i.e.
+    # no |b| or |c| above tol and no a or d at or below 0 (a NaN counts for neither).
+    a, b, c, d = m[0::6], m[1::6], m[2::6], m[3::6]
+    if not a:
+        return True
+    # One C pass per column: |b| > tol somewhere is max(b) > tol or min(b) < -tol. max() and
+    # min() skip a NaN unless it comes first, when they return it: then the per-value scan.
+    ends = (max(b), max(c), min(b), min(c), min(a), min(d))
+    if any(map(_ne, ends, ends)):
+        return not (
+            any(map(_lt, repeat(tol), map(abs, b)))
+            or any(map(_lt, repeat(tol), map(abs, c)))
+            or any(map(_ge, repeat(0.0), a))
+            or any(map(_ge, repeat(0.0), d))
+        )
+    return not (ends[0] > tol or ends[1] > tol or ends[2] < -tol or ends[3] < -tol or ends[4] <= 0.0 or ends[5] <= 0.0)
 
 
 def _has_images(page) -> bool:

@@ -18,9 +18,12 @@ from itertools import repeat
 import pypdfium2.raw as pdfium_c
 
 
-class Handle(ctypes.c_void_p):
-    """A PDFium handle. As a result type it comes back as this ctypes object, not as an int, so
-    passing it on to the next call needs no conversion."""
+# A PDFium handle as a ready-made pointer argument: ``c_void_p.from_param(address)`` is the
+# argument object (ctypes' CArgObject) ctypes would build for a ``c_void_p`` on every call; a
+# call takes it as is. Passing a ``c_void_p`` instance instead makes ctypes look its type up on
+# every call, and returning one (as a result type) allocates a ctypes object per handle.
+_arg = ctypes.c_void_p.from_param
+Handle = type(_arg(1))
 
 
 def _bind(func, restype=ctypes.c_int):
@@ -33,7 +36,7 @@ def _bind(func, restype=ctypes.c_int):
 
 _loose_box = _bind(pdfium_c.FPDFText_GetLooseCharBox)
 _char_angle = _bind(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float)
-_get_object = _bind(pdfium_c.FPDFPage_GetObject, Handle)
+_get_object = _bind(pdfium_c.FPDFPage_GetObject, ctypes.c_void_p)
 _get_type = _bind(pdfium_c.FPDFPageObj_GetType)
 _get_matrix = _bind(pdfium_c.FPDFPageObj_GetMatrix)
 _get_bounds = _bind(pdfium_c.FPDFPageObj_GetBounds)
@@ -43,7 +46,7 @@ _byref = ctypes.byref
 
 def handle(raw) -> Handle:
     """A pypdfium2 raw handle (a typed pointer) as a ``Handle``."""
-    return Handle(ctypes.cast(raw, ctypes.c_void_p).value)
+    return _arg(ctypes.cast(raw, ctypes.c_void_p).value)
 
 
 def _slots(buf, n: int, size: int, offset: int = 0):
@@ -100,7 +103,7 @@ def char_angles(textpage: Handle, indices) -> list[float]:
 
 def page_objects(page: Handle, count: int) -> tuple[list[Handle], list[int]]:
     """The page's top-level objects and their types."""
-    objs = list(map(_get_object, repeat(page, count), range(count)))
+    objs = list(map(_arg, map(_get_object, repeat(page, count), range(count))))
     return objs, list(map(_get_type, objs))
 
 
