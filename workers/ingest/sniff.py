@@ -25,6 +25,9 @@ TEXT_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _CONTAINS_WINDOW = 64 * 1024
 # Control bytes that real text files do contain.
 _TEXT_CONTROLS = frozenset(b"\t\n\r\x0c\x1b")
+# Counted by deleting them in C (bytes.translate): a Python loop over the sample cost more than
+# the rest of a text submission's checks.
+_BAD_CONTROL_BYTES = bytes(b for b in range(0x20) if b not in _TEXT_CONTROLS)
 
 
 class _Table:
@@ -75,7 +78,7 @@ def sniff(data: bytes) -> str:
     if head.lstrip().lower().startswith(table.markup_prefixes):
         return table.markup_type
     if head:
-        controls = sum(1 for b in head if b < 0x20 and b not in _TEXT_CONTROLS)
+        controls = len(head) - len(head.translate(None, _BAD_CONTROL_BYTES))
         if b"\x00" in head or controls / len(head) > table.max_control_share:
             return BINARY
     return TEXT
