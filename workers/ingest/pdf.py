@@ -393,7 +393,10 @@ def _assemble(reads: list[_PageRead]) -> RawText:
     cfg = config()
     layouts = [r.layout for r in reads]
     mark_chrome(layouts, cfg)
-    chars: list[str] = []
+    # The text as pieces (separators and whole lines); n counts what the offsets count: one per
+    # separator and per character of a line.
+    pieces: list[str] = []
+    n = 0
     boxes = array("f")
     char_page = array("I")
     pages: list[PageRaw] = []
@@ -409,28 +412,30 @@ def _assemble(reads: list[_PageRead]) -> RawText:
                 sep = joiner(prev[0], prev[1], line, layout, cfg)
                 if sep:
                     g = synthetic(sep, prev[0].last or (" ", prev[0].x1, prev[0].y0, prev[0].x1, prev[0].y1))
-                    chars.append(sep)
+                    pieces.append(sep)
+                    n += 1
                     boxes.extend(g[5:9] if len(g) > 5 else g[1:5])
                     char_page.append(char_page[-1])
             if start < 0:
-                start = len(chars)
-            chars.extend(line.text)
+                start = n
+            pieces.append(line.text)
+            n += len(line.text)
             boxes.extend(line.boxes)
             char_page.extend([index] * len(line.text))
             prev = (line, layout)
         if start < 0:
-            start = len(chars)
+            start = n
         pages.append(
             PageRaw(
                 number=index + 1,
                 raw_start=start,
-                raw_end=len(chars),
+                raw_end=n,
                 width=round(layout.width, 2),
                 height=round(layout.height, 2),
                 text_source=read.text_source,
                 quality=read.quality,
             )
         )
-    text = "".join(chars)
+    text = "".join(pieces)
     tables = attach([t for r in reads for t in r.tables], text, boxes, char_page)
     return RawText(text=text, media_type=MEDIA_TYPE, pages=pages, boxes=boxes, char_page=char_page, tables=tables)

@@ -24,7 +24,7 @@ import statistics
 from array import array
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import groupby
+from itertools import accumulate, groupby
 from operator import sub as _sub
 from struct import pack as _pack
 
@@ -303,10 +303,14 @@ def _gutter(segs: list[Line], width: float, cfg: Config) -> float | None:
         return None
     # How many narrow segments cover each point of the middle band; a gutter may be crossed by
     # a stray centred title or two, not by prose.
-    cover = [0] * (hi - lo + 1)
+    # (Counted with a difference array: +1 where a segment's span starts, -1 after it ends.)
+    diff = [0] * (hi - lo + 2)
     for s in narrow:
-        for x in range(max(lo, int(s.x0) + 1), min(hi, int(s.x1)) + 1):
-            cover[x - lo] += 1
+        a, b = max(lo, int(s.x0) + 1), min(hi, int(s.x1))
+        if a <= b:
+            diff[a - lo] += 1
+            diff[b - lo + 1] -= 1
+    cover = list(accumulate(diff[:-1]))
     allowed = max(1, len(narrow) // 20)
     runs: list[tuple[int, int]] = []
     run_start = None
