@@ -24,7 +24,7 @@ import statistics
 from array import array
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import accumulate, groupby
+from itertools import accumulate
 from operator import sub as _sub
 from struct import pack as _pack
 
@@ -176,33 +176,16 @@ def fragments(glyphs: list[Glyph], cfg: Config, cuts: Cuts | None = None) -> lis
             boxes = _float_array(cols[5:9] if width > 5 else cols[1:5], n)
     ghs = [d if d > 0.1 else 0.1 for d in map(_sub, y1s, y0s)]
     share, gap = cfg.row_overlap, cfg.segment_gap
-
-    def cut(i: int) -> bool:
-        """Does glyph i start a new fragment?"""
-        x0, y0, y1, gh = x0s[i], y0s[i], y1s[i], ghs[i]
-        lx1, ly0, ly1, lh = x1s[i - 1], y0s[i - 1], y1s[i - 1], ghs[i - 1]
-        return bool(
-            (y1 if y1 < ly1 else ly1) - (y0 if y0 > ly0 else ly0) < share * (h := gh if gh < lh else lh)
-            or x0 < lx1 - 0.5 * h
-            or x0 - lx1 > gap * (gh if gh > lh else lh)
-            or (cuts and _ruled(cuts, lx1, x0, (y0 + y1) / 2))
+    starts = [
+        i
+        for i, x0, y0, y1, gh, lx1, ly0, ly1, lh in zip(
+            range(1, n), x0s[1:], y0s[1:], y1s[1:], ghs[1:], x1s, y0s, y1s, ghs
         )
-
-    hmin = min(ghs)
-    if cuts or not (hmin > 0.1 and 0.0 <= share <= 1.0 and gap >= 0.0 and -1e9 < min(x1s) and max(x1s) < 1e9):
-        # Every pair, in one pass (the test of ``cut`` written out, without a call per glyph).
-        starts = [
-            i
-            for i, x0, y0, y1, gh, lx1, ly0, ly1, lh in zip(
-                range(1, n), x0s[1:], y0s[1:], y1s[1:], ghs[1:], x1s, y0s, y1s, ghs
-            )
-            if (y1 if y1 < ly1 else ly1) - (y0 if y0 > ly0 else ly0) < share * (h := gh if gh < lh else lh)
-            or x0 < lx1 - 0.5 * h
-            or x0 - lx1 > gap * (gh if gh > lh else lh)
-            or (cuts and _ruled(cuts, lx1, x0, (y0 + y1) / 2))
-        ]
-    else:
-        starts = _starts(y0s, list(map(_sub, x0s[1:], x1s)), -0.25 * hmin, gap * hmin, cut)
+        if (y1 if y1 < ly1 else ly1) - (y0 if y0 > ly0 else ly0) < share * (h := gh if gh < lh else lh)
+        or x0 < lx1 - 0.5 * h
+        or x0 - lx1 > gap * (gh if gh > lh else lh)
+        or (cuts and _ruled(cuts, lx1, x0, (y0 + y1) / 2))
+    ]
     bounds = [0, *starts, n]
     if text is None:
         return [
@@ -216,37 +199,6 @@ def fragments(glyphs: list[Glyph], cfg: Config, cuts: Cuts | None = None) -> lis
         line.glyph_boxes = boxes[4 * a : 4 * b]
         out.append(line)
     return out
-
-
-def _starts(y0s, dx: list[float], lo: float, hi: float, cut) -> list[int]:
-    """``[i for i in range(1, n) if cut(i)]`` where ``cut`` can only hold for a glyph i on
-    another y0 than glyph i-1 or with ``dx[i-1]`` (x0 - the previous x1) at or below ``lo`` or
-    above ``hi``. Runs of glyphs on one y0 whose gaps all lie inside are skipped with one min()
-    and one max() (C loops); the rest get the exact test.
-
-    Why that is all (``fragments`` passes lo = -hmin/4 and hi = gap*hmin, hmin the smallest
-    glyph height, above 0.1; rows share <= 1; gap >= 0; |x| < 1e9; no rulings):
-    * with the same y0 the overlap is min(gh, lh) = h (both heights above 0.1), and
-      h < share*h is false;
-    * x0 < round(lx1 - h/2) with h >= hmin puts x0 below lx1 - hmin/2 plus half an ulp of lx1
-      (far below hmin/4 for |x| < 1e9), so x0 - lx1 < -hmin/4 and its rounding is <= lo;
-    * round(x0 - lx1) > gap*max(gh, lh) >= round(gap*hmin) = hi.
-    A NaN gap never cuts (all three comparisons are false); min() or max() only return one when
-    it comes first in the run, and then the run is tested exactly.
-    """
-    starts: list[int] = []
-    s = 0
-    for _, run in groupby(y0s):
-        e = s + len(list(run))
-        if s:
-            if cut(s):
-                starts.append(s)
-        if e - s > 1:
-            gaps = dx[s : e - 1]
-            if not (min(gaps) > lo and max(gaps) <= hi):
-                starts += [i for i in range(s + 1, e) if cut(i)]
-        s = e
-    return starts
 
 
 def rows(frags: list[Line], cfg: Config) -> list[list[Line]]:
