@@ -77,9 +77,11 @@ def test_sweeper_heartbeat_stops_at_exit_and_one_thread_serves_every_job(queued,
     for _ in range(3):
         with Heartbeat(store, job_id, 0.05):
             redis_conn.delete(heartbeat_key(job_id))
-            time.sleep(0.2)
+            deadline = time.monotonic() + 5  # generous: a loaded 2-core box may delay the thread
+            while not redis_conn.exists(heartbeat_key(job_id)) and time.monotonic() < deadline:
+                time.sleep(0.02)
             assert redis_conn.exists(heartbeat_key(job_id))  # refreshed while inside
-    time.sleep(0.1)  # a refresh already in flight at the exit may still land (harmless: see Heartbeat)
+    time.sleep(0.5)  # a refresh already in flight at the exit may still land (harmless: see Heartbeat)
     redis_conn.delete(heartbeat_key(job_id))
     time.sleep(0.3)
     assert not redis_conn.exists(heartbeat_key(job_id))  # none after the job left
