@@ -26,6 +26,9 @@ from fazhi.supervisor import WorkerPool
 log = logging.getLogger("fazhi.serve")
 
 SUPERVISE_INTERVAL_SECONDS = 0.5
+SAME_SIGNAL_SECONDS = 0.5
+"""A second SIGINT/SIGTERM sooner than this is the same request delivered twice, not impatience:
+Ctrl-C on ``uv run fazhi serve`` reaches us from the terminal and again forwarded by uv."""
 
 
 class ServeError(RuntimeError):
@@ -114,8 +117,14 @@ async def _run(
     stop = asyncio.Event()
     received: list[int] = []
 
+    first_at: list[float] = []
+
     def on_signal(sig: int) -> None:
+        now = loop.time()
+        if first_at and now - first_at[0] < SAME_SIGNAL_SECONDS:
+            return
         received.append(sig)
+        first_at.append(now)
         if len(received) > 1:  # impatient second signal: no more waiting
             pool.kill()
             server.force_exit = True

@@ -112,9 +112,11 @@ class Served:
     def redis_port(self) -> int:
         return int(self.banner.group(4))
 
-    def terminate(self, ctrl_c: bool = False) -> int:
+    def terminate(self, ctrl_c: bool = False, twice: bool = False) -> int:
         if ctrl_c:
             os.killpg(self.proc.pid, signal.SIGINT)
+            if twice:  # what `uv run` adds: it forwards the terminal's SIGINT to its child
+                os.kill(self.proc.pid, signal.SIGINT)
         else:
             self.proc.send_signal(signal.SIGTERM)
         try:
@@ -290,3 +292,16 @@ def test_serve_e2e_children_die_with_a_killed_supervisor(serve, tmp_path):
         time.sleep(0.1)
     assert not [pid for pid in children if _alive(pid)]
     assert not _port_answers(served.redis_port)
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="no redis-server on PATH")
+def test_serve_e2e_ctrl_c_delivered_twice_is_one_graceful_stop(serve):
+    """Under `uv run`, one Ctrl-C arrives twice at once; that is not the impatient second Ctrl-C
+    that kills workers and cancels the API's shutdown (it logged a CancelledError traceback)."""
+    served = serve(clean_env(), workers=1)
+    served.wait_ready()
+    children = _children(served.proc.pid)
+    assert served.terminate(ctrl_c=True, twice=True) == 0, served.stderr
+    assert "Traceback" not in served.stderr and "CancelledError" not in served.stderr, served.stderr
+    assert "stopping workers" in served.stderr
+    assert not [pid for pid in children if _alive(pid)]
