@@ -74,17 +74,19 @@ def test_sweeper_heartbeat_stops_at_exit_and_one_thread_serves_every_job(queued,
 
     job_id, store = queued
     store.start(job_id)
+    # A marker value rather than a deleted key: a sweeper running meanwhile must still see the job alive.
+    beat = heartbeat_key(job_id)
     for _ in range(3):
         with Heartbeat(store, job_id, 0.05):
-            redis_conn.delete(heartbeat_key(job_id))
+            redis_conn.set(beat, "marker", px=60_000)
             deadline = time.monotonic() + 5  # generous: a loaded 2-core box may delay the thread
-            while not redis_conn.exists(heartbeat_key(job_id)) and time.monotonic() < deadline:
+            while redis_conn.get(beat) == b"marker" and time.monotonic() < deadline:
                 time.sleep(0.02)
-            assert redis_conn.exists(heartbeat_key(job_id))  # refreshed while inside
+            assert redis_conn.get(beat) not in (b"marker", None)  # refreshed while inside
     time.sleep(0.5)  # a refresh already in flight at the exit may still land (harmless: see Heartbeat)
-    redis_conn.delete(heartbeat_key(job_id))
+    redis_conn.set(beat, "marker", px=60_000)
     time.sleep(0.3)
-    assert not redis_conn.exists(heartbeat_key(job_id))  # none after the job left
+    assert redis_conn.get(beat) == b"marker"  # none after the job left
     assert [t.name for t in threading.enumerate()].count("job-heartbeats") == 1
 
 
