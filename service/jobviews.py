@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -11,6 +10,7 @@ from typing import TypeVar
 import msgspec
 from redis.exceptions import NoScriptError
 
+from service.backend import CachedScript
 from service.errors import JobExpired, JobNotFound
 from service.events import JobEvents
 from service.schemas import JobDocument, JobError, JobView, Progress
@@ -32,18 +32,12 @@ local t = redis.call('GET', KEYS[2])
 if t then return 'T' .. t end
 return false
 """
-_READ_SHA = hashlib.sha1(_READ.encode()).hexdigest()
+_READ_SCRIPT = CachedScript(_READ)
 _decode_fields = msgspec.json.Decoder(list[str]).decode
 
 
 async def _read(store: AsyncJobStore, job_id: str) -> bytes | None:
-    # EVALSHA straight away (redis-py's Script wrapper costs a Protocol isinstance check a call).
-    keys = (job_key(job_id), tombstone_key(job_id))
-    try:
-        raw = await store.r.evalsha(_READ_SHA, 2, *keys)
-    except NoScriptError:
-        await store.r.script_load(_READ)
-        raw = await store.r.evalsha(_READ_SHA, 2, *keys)
+    raw = await _READ_SCRIPT(store.r, 2, job_key(job_id), tombstone_key(job_id))
     return raw.encode() if isinstance(raw, str) else raw
 
 
@@ -79,7 +73,7 @@ async def fetch_with_result(store: AsyncJobStore, job_id: str, *, owner: str) ->
     keys = (job_key(job_id), tombstone_key(job_id))
     for tries_left in (1, 0):
         async with store.r.pipeline(transaction=False) as pipe:
-            pipe.evalsha(_READ_SHA, 2, *keys)
+            pipe.evalsha(_READ_SCRIPT.sha, 2, *keys)
             pipe.get(result_key(job_id))
             try:
                 raw, result = await pipe.execute()
@@ -87,7 +81,7 @@ async def fetch_with_result(store: AsyncJobStore, job_id: str, *, owner: str) ->
             except NoScriptError:
                 if not tries_left:
                     raise
-                await store.r.script_load(_READ)
+                await store.r.script_load(_READ_SCRIPT.source)
     record = await _record(store, job_id, raw.encode() if isinstance(raw, str) else raw, owner)
     return record, result if record.status == Status.SUCCEEDED else None
 

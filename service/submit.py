@@ -18,9 +18,8 @@ import msgspec
 from litestar import Request
 from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException
-from redis.exceptions import NoScriptError
 
-from service.backend import Backend
+from service.backend import Backend, CachedScript
 from service.errors import BackendBusy, CallbackRefused, IdempotencyConflict, InvalidInput, InvalidJson, RateLimited
 from service.schemas import SubmitText
 from fazhi.settings import Settings
@@ -42,12 +41,11 @@ MAX_IDEMPOTENCY_KEY_CHARS = 255
 RATE_WINDOW_SECONDS = 60
 
 # One round trip: count this submission in the tenant's window and read the queue depth.
-_ADMIT = """
+_ADMIT = CachedScript("""
 local n = redis.call('INCRBY', KEYS[1], ARGV[2])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('LLEN', KEYS[2]), redis.call('TTL', KEYS[1])}
-"""
-_ADMIT_SHA = hashlib.sha1(_ADMIT.encode()).hexdigest()
+""")
 
 
 @dataclass
@@ -65,12 +63,7 @@ async def admit(backend: Backend, tenant: str, cost: int = 1) -> None:
     settings = backend.settings
     window = int(time.time()) // RATE_WINDOW_SECONDS
     key = f"fazhi:rate:{tenant or '-'}:{window}"
-    args = (2, key, backend.queue.key, RATE_WINDOW_SECONDS + 1, int(cost))
-    try:  # EVALSHA: EVAL would send the script and have Redis hash it on every submission
-        count, depth, ttl = await backend.aredis.evalsha(_ADMIT_SHA, *args)
-    except NoScriptError:
-        await backend.aredis.script_load(_ADMIT)
-        count, depth, ttl = await backend.aredis.evalsha(_ADMIT_SHA, *args)
+    count, depth, ttl = await _ADMIT(backend.aredis, 2, key, backend.queue.key, RATE_WINDOW_SECONDS + 1, int(cost))
     if settings.rate_limit_per_minute and count > settings.rate_limit_per_minute:
         raise RateLimited(
             f"more than {settings.rate_limit_per_minute} submissions in a minute from this client",

@@ -9,6 +9,7 @@ and slept 1, 2, 4 ... s before listening again (seen in the benchmark's logs).
 
 from __future__ import annotations
 
+import pytest
 from rq import Queue
 from rq.serializers import JSONSerializer
 
@@ -35,9 +36,9 @@ def test_every_queue_connection_outlasts_the_blocking_dequeue(settings):
 
 
 
-def test_worker_renews_its_registration_at_most_once_an_interval(settings, redis_conn, monkeypatch):
-    """RQ calls heartbeat() around every dequeue and job; only one in an interval reaches Redis,
-    while pipelined renewals (a job's preparation, with its own TTL) always go through."""
+@pytest.fixture
+def registered(settings, redis_conn, monkeypatch):
+    """A registered Worker and the clock its intervals read (a one-item list to move forward)."""
     from workers import worker as worker_module
 
     now = [1000.0]
@@ -46,52 +47,49 @@ def test_worker_renews_its_registration_at_most_once_an_interval(settings, redis
     worker = Worker([queue], connection=redis_conn, serializer=JSONSerializer)
     worker.register_birth()
     try:
-        worker.heartbeat()
-        first = redis_conn.hget(worker.key, "last_heartbeat")
-        redis_conn.hset(worker.key, "last_heartbeat", "marker")
-        for _ in range(5):
-            worker.heartbeat()
-        assert redis_conn.hget(worker.key, "last_heartbeat") == b"marker"  # skipped within the interval
-        with redis_conn.pipeline() as pipe:
-            worker.heartbeat(600, pipeline=pipe)
-            pipe.execute()
-        assert redis_conn.hget(worker.key, "last_heartbeat") not in (b"marker", None)
-        redis_conn.hset(worker.key, "last_heartbeat", "marker")
-        now[0] += worker.heartbeat_min_interval_seconds
-        worker.heartbeat()
-        assert redis_conn.hget(worker.key, "last_heartbeat") != b"marker" and first is not None
-        assert redis_conn.ttl(worker.key) > worker.worker_ttl
+        yield worker, now
     finally:
         worker.register_death()
 
 
-def test_worker_still_honours_rq_suspend_and_records_state_changes(settings, redis_conn, monkeypatch):
-    import pytest
+def test_worker_renews_its_registration_at_most_once_an_interval(registered, redis_conn):
+    """RQ calls heartbeat() around every dequeue and job; only one in an interval reaches Redis,
+    while pipelined renewals (a job's preparation, with its own TTL) always go through."""
+    worker, now = registered
+    worker.heartbeat()
+    first = redis_conn.hget(worker.key, "last_heartbeat")
+    redis_conn.hset(worker.key, "last_heartbeat", "marker")
+    for _ in range(5):
+        worker.heartbeat()
+    assert redis_conn.hget(worker.key, "last_heartbeat") == b"marker"  # skipped within the interval
+    with redis_conn.pipeline() as pipe:
+        worker.heartbeat(600, pipeline=pipe)
+        pipe.execute()
+    assert redis_conn.hget(worker.key, "last_heartbeat") not in (b"marker", None)
+    redis_conn.hset(worker.key, "last_heartbeat", "marker")
+    now[0] += worker.heartbeat_min_interval_seconds
+    worker.heartbeat()
+    assert redis_conn.hget(worker.key, "last_heartbeat") != b"marker" and first is not None
+    assert redis_conn.ttl(worker.key) > worker.worker_ttl
+
+
+def test_worker_still_honours_rq_suspend_and_records_state_changes(registered, redis_conn):
     from rq.exceptions import StopRequested
     from rq.suspension import resume, suspend
 
-    from workers import worker as worker_module
+    worker, now = registered
+    worker.check_for_suspension(burst=True)  # not suspended: returns
+    suspend(redis_conn)
+    worker.check_for_suspension(burst=True)  # checked a moment ago: not yet seen
+    now[0] += worker.suspension_check_interval_seconds
+    with pytest.raises(StopRequested):  # seen within the interval
+        worker.check_for_suspension(burst=True)
+    resume(redis_conn)
 
-    now = [1000.0]
-    monkeypatch.setattr(worker_module.time, "monotonic", lambda: now[0])
-    queue = Queue(settings.queue_name, connection=redis_conn, serializer=JSONSerializer)
-    worker = Worker([queue], connection=redis_conn, serializer=JSONSerializer)
-    worker.register_birth()
-    try:
-        worker.check_for_suspension(burst=True)  # not suspended: returns
-        suspend(redis_conn)
-        worker.check_for_suspension(burst=True)  # checked a moment ago: not yet seen
-        now[0] += worker.suspension_check_interval_seconds
-        with pytest.raises(StopRequested):  # seen within the interval
-            worker.check_for_suspension(burst=True)
-        resume(redis_conn)
-
-        worker.set_state("busy")
-        assert redis_conn.hget(worker.key, "state") == b"busy"
-        redis_conn.hset(worker.key, "state", "marker")
-        worker.set_state("busy")  # unchanged: not written again
-        assert redis_conn.hget(worker.key, "state") == b"marker"
-        worker.set_state("idle")
-        assert redis_conn.hget(worker.key, "state") == b"idle"
-    finally:
-        worker.register_death()
+    worker.set_state("busy")
+    assert redis_conn.hget(worker.key, "state") == b"busy"
+    redis_conn.hset(worker.key, "state", "marker")
+    worker.set_state("busy")  # unchanged: not written again
+    assert redis_conn.hget(worker.key, "state") == b"marker"
+    worker.set_state("idle")
+    assert redis_conn.hget(worker.key, "state") == b"idle"
