@@ -16,8 +16,12 @@ import time
 import redis
 from rq import Queue, SimpleWorker
 from rq.exceptions import StopRequested
+from rq.executions import Execution
+from rq.job import JobStatus
+from rq.rate_limit import release_slot
 from rq.serializers import JSONSerializer
 from rq.utils import now as rq_now
+from rq.worker import WorkerStatus
 
 from fazhi.settings import Settings, get_settings
 from workers import jobs
@@ -30,6 +34,11 @@ REDIS_WAIT_SECONDS = 60.0
 """How long a starting worker waits for Redis (compose may start workers first)."""
 
 log = logging.getLogger(__name__)
+
+# The jobs this service enqueues (``service.submit``, the sweeper). None is ever given dependents
+# (nothing here enqueues with ``depends_on``), so RQ's dependents step on success, a WATCH and an
+# SMEMBERS, found nothing on every job. Any other job function keeps RQ's own success handling.
+JOBS_WITHOUT_DEPENDENTS = frozenset({"workers.jobs.parse_job"})
 
 
 def connect(settings: Settings) -> redis.Redis:
@@ -125,6 +134,14 @@ class Worker(SimpleWorker):
     * The state is written only when it changes (RQ set "idle" twice between jobs).
     * No job heartbeat after the job returned: its success or failure is recorded right after,
       in the same thread, which removes it from the started registry anyway.
+    * RQ's two preparation transactions (the execution and "busy"; then the job's start) go to
+      Redis as one: in a SimpleWorker they run back to back in the same thread.
+    * "idle" is written in the transaction that records the job's end, not on its own after it.
+    * Our own jobs skip the dependents step on success (``JOBS_WITHOUT_DEPENDENTS``).
+    That leaves, per job: the dequeue and the job's fetch, one preparation, one end transaction.
+
+    The overridden methods follow RQ 3.0.0's (pinned exactly in pyproject.toml); the tests check
+    RQ's own records of a finished and a failed job (status, result, registries, worker counts).
     """
 
     stopping = False
@@ -159,6 +176,72 @@ class Worker(SimpleWorker):
 
     def handle_execution_ended(self, job, queue, heartbeat_ttl: int) -> None:
         job.ended_at = rq_now()
+
+    _preparation = None  # prepare_execution's transaction, sent by prepare_job_execution
+
+    def execute_job(self, job, queue) -> None:
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self._drop_preparation()
+
+    def prepare_execution(self, job) -> Execution:
+        """``rq.executions.prepare_execution``, queued instead of sent: ``perform_job`` calls
+        ``prepare_job_execution`` next, in the same thread, and that sends both."""
+        self._drop_preparation()
+        pipeline = self._preparation = self.connection.pipeline()
+        execution = Execution.create(job, self.get_heartbeat_ttl(job), pipeline=pipeline, worker_name=self.name)
+        self.executions[execution.id] = execution
+        self.set_state(WorkerStatus.BUSY, pipeline=pipeline)
+        return execution
+
+    def prepare_job_execution(self, job, remove_from_intermediate_queue: bool = False) -> None:
+        pipeline, self._preparation = self._preparation or self.connection.pipeline(), None
+        with pipeline:
+            heartbeat_ttl = self.get_heartbeat_ttl(job)
+            self.heartbeat(heartbeat_ttl, pipeline=pipeline)
+            job.heartbeat(rq_now(), heartbeat_ttl, pipeline=pipeline)
+            job.prepare_for_execution(self.name, pipeline=pipeline)
+            pipeline.persist(job.key)
+            if remove_from_intermediate_queue:
+                pipeline.lrem(Queue(job.origin, connection=self.connection).intermediate_queue_key, 1, job.id)
+            pipeline.execute()
+        self.procline(f"Processing {job.func_name} from {job.origin} since {time.time()}")
+
+    def _drop_preparation(self) -> None:
+        if self._preparation is not None:
+            self._preparation.reset()
+            self._preparation = None
+
+    def cleanup_execution(self, job, pipeline, execution=None) -> None:
+        """Every end of a job (success, failure, retry) is one transaction; "idle" joins it."""
+        super().cleanup_execution(job, pipeline=pipeline, execution=execution)
+        self.set_state(WorkerStatus.IDLE, pipeline=pipeline)
+
+    def handle_job_success(self, job, queue, started_job_registry, execution) -> None:
+        """RQ's success transaction without the dependents step, for ``JOBS_WITHOUT_DEPENDENTS``."""
+        if job.func_name not in JOBS_WITHOUT_DEPENDENTS or job.repeats_left:
+            super().handle_job_success(job, queue, started_job_registry, execution)
+            return
+        with self.connection.pipeline() as pipeline:
+            self.increment_successful_job_count(pipeline=pipeline)
+            self.increment_total_working_time(job.ended_at - job.started_at, pipeline)
+            result_ttl = job.get_result_ttl(self.default_result_ttl)
+            if result_ttl != 0:
+                job._handle_success(
+                    result_ttl,
+                    pipeline=pipeline,
+                    worker_name=self.name,
+                    execution_id=execution.id,
+                    execution_started_at=execution.created_at,
+                    execution_ended_at=job.ended_at,
+                )
+            job.cleanup(result_ttl, pipeline=pipeline, remove_from_queue=False)
+            job._status = JobStatus.FINISHED
+            self.cleanup_execution(job, pipeline=pipeline, execution=execution)
+            pipeline.execute()
+        release_slot(job)
+        log.debug("worker %s: job %s succeeded in %s", self.name, job.id, job.ended_at - job.started_at)
 
 
 if __name__ == "__main__":
