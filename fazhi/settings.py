@@ -54,6 +54,9 @@ class Settings(Struct, kw_only=True, frozen=True):
     workers: Annotated[int, Meta(ge=0)] = 2
     """Worker processes that ``fazhi serve`` starts beside the API."""
 
+    worker_nice: Annotated[int, Meta(ge=0, le=19)] = 10
+    """Niceness a worker process adds to its own at start, so the API and Redis get the CPU first; 0 = none."""
+
     log_level: str = "INFO"
     """Python log level name for the service and workers."""
 

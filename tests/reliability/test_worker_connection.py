@@ -9,6 +9,8 @@ and slept 1, 2, 4 ... s before listening again (seen in the benchmark's logs).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from rq import Queue
 from rq.serializers import JSONSerializer
@@ -93,3 +95,12 @@ def test_worker_still_honours_rq_suspend_and_records_state_changes(registered, r
     assert redis_conn.hget(worker.key, "state") == b"marker"
     worker.set_state("idle")
     assert redis_conn.hget(worker.key, "state") == b"idle"
+
+
+def test_worker_process_yields_the_cpu_to_the_api(worker):
+    """A worker lowers its own priority by FAZHI_WORKER_NICE (default 10) at start."""
+    from fazhi.settings import Settings
+
+    expected = min(os.getpriority(os.PRIO_PROCESS, 0) + Settings().worker_nice, 19)
+    assert Settings().worker_nice > 0
+    assert os.getpriority(os.PRIO_PROCESS, worker.pid) == expected
