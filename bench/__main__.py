@@ -35,7 +35,7 @@ class Sizes:
     scaling_repeats: int
 
 
-FULL = Sizes(big_pages=300, pdf_repeats=3, latency_repeats=15, batch_copies=16, batch_repeats=5,
+FULL = Sizes(big_pages=300, pdf_repeats=3, latency_repeats=15, batch_copies=16, batch_repeats=9,
              status_seconds=3, status_repeats=3, scaling_factor=100, scaling_repeats=3)  # fmt: skip
 QUICK = Sizes(big_pages=12, pdf_repeats=1, latency_repeats=3, batch_copies=1, batch_repeats=1,
               status_seconds=1, status_repeats=1, scaling_factor=10, scaling_repeats=1)  # fmt: skip
