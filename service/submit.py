@@ -28,10 +28,9 @@ from workers.ingest.sniff import PDF, TEXT, require_supported, sniff
 from workers.ingest.text import decode_text
 from fazhi.observability.api import job_fields
 from fazhi.observability.metrics import JOBS_SUBMITTED
-from workers.jobstore import RQ_RESULT_TTL_SECONDS, JobRecord, Status, job_key, now_iso, rq_job_timeout
+from workers.jobstore import PARSE_JOB, RQ_RESULT_TTL_SECONDS, JobRecord, Status, job_key, now_iso, rq_job_timeout
 from workers.webhooks import CallbackUrlError, check_url
 
-PARSE_JOB = "workers.jobs.parse_job"
 MAX_FILENAME_CHARS = 255
 
 _submit_decoder = msgspec.json.Decoder(SubmitText)

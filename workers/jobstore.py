@@ -50,6 +50,9 @@ RQ_TIMEOUT_MARGIN_SECONDS = 60
 document limit fires first and the job fails with a clear parse.timeout rather than RQ's alarm."""
 
 
+PARSE_JOB = "workers.jobs.parse_job"
+"""The RQ function of every parse job: enqueued by the API and the sweeper, run by the workers."""
+
 RQ_RESULT_TTL_SECONDS = 60
 """How long RQ keeps its own record of a finished parse job (rq-dashboard shows it meanwhile).
 

@@ -22,11 +22,10 @@ import redis
 
 from fazhi.observability import jobs as observe
 from fazhi.settings import Settings
-from workers.jobstore import RQ_RESULT_TTL_SECONDS, RUNNING_SET, JobStore, rq_job_timeout
+from workers.jobstore import PARSE_JOB, RQ_RESULT_TTL_SECONDS, RUNNING_SET, JobStore, rq_job_timeout
 
 log = logging.getLogger(__name__)
 
-PARSE_JOB = "workers.jobs.parse_job"
 LOCK_KEY = "fazhi:sweeper:lock"
 WORKER_LOST = "worker.lost"
 

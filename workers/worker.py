@@ -25,7 +25,7 @@ from rq.worker import WorkerStatus
 
 from fazhi.settings import Settings, get_settings
 from workers import jobs
-from workers.jobstore import EvictionPolicyError, check_eviction_policy
+from workers.jobstore import PARSE_JOB, EvictionPolicyError, check_eviction_policy
 from workers.sweeper import start_sweeper_thread
 from workers.webhooks import start_delivery_thread
 
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 # The jobs this service enqueues (``service.submit``, the sweeper). None is ever given dependents
 # (nothing here enqueues with ``depends_on``), so RQ's dependents step on success, a WATCH and an
 # SMEMBERS, found nothing on every job. Any other job function keeps RQ's own success handling.
-JOBS_WITHOUT_DEPENDENTS = frozenset({"workers.jobs.parse_job"})
+JOBS_WITHOUT_DEPENDENTS = frozenset({PARSE_JOB})
 
 
 def connect(settings: Settings) -> redis.Redis:

@@ -19,7 +19,7 @@ from rq.results import Result
 from rq.serializers import JSONSerializer
 
 from workers import jobs
-from workers.jobstore import JobRecord, JobStore, Status, now_iso
+from workers.jobstore import PARSE_JOB, JobRecord, JobStore, Status, now_iso
 from workers.worker import Worker
 
 REPORT = "某某县人民政府2023年法治政府建设年度报告\n一、主要举措\n全年办理行政复议案件126件。\n"
@@ -41,7 +41,7 @@ def _parse_job(store: JobStore, queue: Queue, job_id: str) -> Job:
     with store.r.pipeline() as pipe:
         store.create(pipe, record, REPORT.encode())
         pipe.execute()
-    return queue.enqueue_call("workers.jobs.parse_job", args=(job_id,), job_id=job_id, result_ttl=60, failure_ttl=60)
+    return queue.enqueue_call(PARSE_JOB, args=(job_id,), job_id=job_id, result_ttl=60, failure_ttl=60)
 
 
 @pytest.fixture
