@@ -44,6 +44,20 @@ def pdfplumber_seconds(data: bytes) -> float:
     return time.perf_counter() - start
 
 
+def inprocess_seconds(data: bytes) -> float:
+    """The job's own work without the service around it: ``read_pdf`` with the worker's settings
+    (page ranges in ``pdf_processes`` forked processes, no sandbox) and then ``extract``."""
+    from fazhi.settings import get_settings
+    from workers.ingest.pdf import read_pdf
+    from workers.pipeline.runner import extract
+
+    settings = get_settings()
+    start = time.perf_counter()
+    raw = read_pdf(data, max_pages=settings.max_pages, processes=settings.pdf_processes)
+    extract(raw)
+    return time.perf_counter() - start
+
+
 def service_seconds(client: Client, pdf: Pdf) -> float:
     start = time.perf_counter()
     client.result(client.submit_pdf(pdf.data, pdf.name))
@@ -59,20 +73,26 @@ def measure(report: Report, stack: Stack, pdfs: list[Pdf], big: Pdf, repeats: in
     client = Client(stack.base_url)
     service_runs: dict[str, list[float]] = {p.name: [] for p in files}
     pdfium_runs: dict[str, list[float]] = {p.name: [] for p in files}
+    inprocess_runs: dict[str, list[float]] = {p.name: [] for p in files}
     try:
         service_seconds(client, pdfs[0])  # warm-up: first fork, first page
-        for _ in range(repeats):  # interleaved, so drift in machine load hits both alike
+        inprocess_seconds(pdfs[0].data)
+        for _ in range(repeats):  # interleaved, so drift in machine load hits all three alike
             for p in files:
                 service_runs[p.name].append(service_seconds(client, p))
                 pdfium_runs[p.name].append(pdfium_seconds(p.data))
+                inprocess_runs[p.name].append(inprocess_seconds(p.data))
     finally:
         client.close()
     service = {k: median(v) for k, v in service_runs.items()}
     pdfium = {k: median(v) for k, v in pdfium_runs.items()}
+    inprocess = {k: median(v) for k, v in inprocess_runs.items()}
     # pdfplumber is 20-40x slower: one pass over the big file keeps the run short.
     plumber = {p.name: median([pdfplumber_seconds(p.data) for _ in range(1 if p is big else repeats)]) for p in files}
 
-    job_rate, pdfium_rate, plumber_rate = (_pages_per_s(files, s) for s in (service, pdfium, plumber))
+    job_rate, pdfium_rate, plumber_rate, inprocess_rate = (
+        _pages_per_s(files, s) for s in (service, pdfium, plumber, inprocess)
+    )
     report.add("pdf_pages", sum(p.pages for p in files), note=f"{len(files)} files, big one {big.pages} pages")
     report.add("pdf_pages_per_s", job_rate, note="whole PDF job through the service, one at a time")
     report.add("pdf_big_job_seconds", service[big.name])
@@ -80,6 +100,11 @@ def measure(report: Report, stack: Stack, pdfs: list[Pdf], big: Pdf, repeats: in
     report.add("pdfplumber_pages_per_s", plumber_rate, note="pdfplumber extract_text page by page")
     report.add("pdf_pages_per_s_ratio_vs_pdfium", job_rate / pdfium_rate, ">=0.5")
     report.add("pdf_speedup_vs_pdfplumber", job_rate / plumber_rate, ">=10")
+    # Not a target: the same files read and extracted in this process, with no queue, sandbox or
+    # HTTP around them. A job does this work and more, so its ratio cannot exceed this one.
+    report.add("pdf_inprocess_pages_per_s", inprocess_rate, note="read_pdf (worker settings) + extract in one process")
+    report.add("pdf_ceiling_ratio_vs_pdfium", inprocess_rate / pdfium_rate,
+               note="the most pdf_pages_per_s_ratio_vs_pdfium can be with this reader and pipeline")  # fmt: skip
 
 
 def measure_rss(report: Report, big: Pdf) -> None:

@@ -36,6 +36,11 @@ REQUIRED = [
     "status_get_per_s",
     "hello_get_per_s",
     "extract_us_per_char_1x",
+    # what the work alone allows, beside the two ratios it bounds
+    "pdf_inprocess_pages_per_s",
+    "pdf_ceiling_ratio_vs_pdfium",
+    "text_extract_ms",
+    "text_latency_floor_ratio",
 ]
 LINE = re.compile(r"^([a-z0-9_]+)=(\S+)", re.MULTILINE)
 
