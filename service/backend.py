@@ -22,6 +22,7 @@ from redis.exceptions import NoScriptError
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+from fazhi.redis_pools import async_client, sync_client
 from fazhi.settings import Settings
 from service.events import JobEvents
 from workers.jobstore import AsyncJobStore, JobStore, check_eviction_policy
@@ -48,8 +49,8 @@ class Backend:
 def open_backend(settings: Settings) -> Backend:
     url = settings.redis_url or DEFAULT_REDIS_URL
     common = {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, "socket_timeout": SOCKET_TIMEOUT_SECONDS}
-    aredis = redis.asyncio.Redis.from_url(url, retry=redis.asyncio.retry.Retry(NoBackoff(), 1), **common)
-    sredis = redis.Redis.from_url(url, retry=redis.retry.Retry(NoBackoff(), 1), **common)
+    aredis = async_client(url, retry=redis.asyncio.retry.Retry(NoBackoff(), 1), **common)
+    sredis = sync_client(url, retry=redis.retry.Retry(NoBackoff(), 1), **common)
     return Backend(
         settings=settings,
         aredis=aredis,

@@ -23,6 +23,7 @@ from rq.serializers import JSONSerializer
 from rq.utils import now as rq_now
 from rq.worker import WorkerStatus
 
+from fazhi.redis_pools import sync_client
 from fazhi.settings import Settings, get_settings
 from workers import jobs
 from workers.jobstore import PARSE_JOB, EvictionPolicyError, check_eviction_policy
@@ -43,7 +44,7 @@ JOBS_WITHOUT_DEPENDENTS = frozenset({PARSE_JOB})
 
 def connect(settings: Settings) -> redis.Redis:
     """The connection for our own commands (job store, sweeper, webhooks): redis-py's 5 s timeout."""
-    return redis.Redis.from_url(settings.redis_url or DEFAULT_REDIS_URL)
+    return sync_client(settings.redis_url or DEFAULT_REDIS_URL)
 
 
 def connect_queue(settings: Settings) -> redis.Redis:
@@ -55,7 +56,7 @@ def connect_queue(settings: Settings) -> redis.Redis:
     out every 5 s, logged "could not connect to Redis" and slept 1, 2, 4 ... s before listening
     again: a job arriving then waited. A client RQ configures before its first command avoids that.
     """
-    return redis.Redis.from_url(settings.redis_url or DEFAULT_REDIS_URL, socket_timeout=None)
+    return sync_client(settings.redis_url or DEFAULT_REDIS_URL, socket_timeout=None)
 
 
 def wait_for_redis(connection: redis.Redis, timeout: float = REDIS_WAIT_SECONDS) -> None:
