@@ -14,6 +14,7 @@ from fazhi.settings import get_settings
 from bench.app import HELLO_PATH
 from bench.client import Client
 from bench.report import Report, median
+from bench.scaling import extract_seconds
 from bench.stack import Stack
 from workers.pipeline.model import RawText
 from workers.pipeline.runner import extract
@@ -52,14 +53,13 @@ def measure_latency(report: Report, stack: Stack, text: str, repeats: int) -> st
         for _ in range(2):  # warm-up: connections, first job per worker
             job()
             noop_round_trip(queue)
-        raw = RawText(text=text, media_type="text/plain")
-        extract(raw)  # warm-up
+        extract_seconds(text)  # warm-up
         jobs, noops, hellos, extracts = [], [], [], []
         for _ in range(repeats):  # interleaved, so drift in machine load hits all four alike
             jobs.append(_timed(job))
             noops += [noop_round_trip(queue), noop_round_trip(queue)]
             hellos += [_timed(client.hello) for _ in range(4)]
-            extracts += [_timed(lambda: extract(raw)) for _ in range(2)]
+            extracts += [extract_seconds(text) for _ in range(2)]
         job_s, noop_s, hello_s, extract_s = median(jobs), median(noops), median(hellos), median(extracts)
         client.check_parsed(job_id)
     finally:

@@ -21,24 +21,15 @@ T = TypeVar("T")
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-# A status read is the API's hottest path: one round trip, and one bulk string instead of ~40
-# RESP items to parse (that parsing cost more than the rest of the request): the record as a
-# JSON array of field, value, ...; else "T" + the tombstone; else nil.
-_READ = """
-local h = redis.call('HGETALL', KEYS[1])
-if #h > 0 then return cjson.encode(h) end
-local t = redis.call('GET', KEYS[2])
-if t then return 'T' .. t end
-return false
-"""
-_READ_SCRIPT = CachedScript(_READ)
-# The same, for result reads: the record and, once it says succeeded, the stored result, as one
-# script call rather than a pipeline of two commands (redis-py's pipeline machinery cost more CPU
-# than the second command). Replies {record} or {record, result}; {'T' .. tombstone}; or {}.
-_READ_WITH_RESULT = CachedScript("""
+# Reads are the API's hottest path: one round trip, and the record as one bulk string (a JSON
+# array of field, value, ...) instead of ~40 RESP items to parse (that parsing cost more than the
+# rest of the request). Given a third key, also the stored result once the record says succeeded:
+# one script call, not a pipeline (redis-py's pipeline machinery cost more than the second
+# command). Replies {record} or {record, result}; {'T' .. tombstone}; or {}.
+_READ = CachedScript("""
 local h = redis.call('HGETALL', KEYS[1])
 if #h > 0 then
-  if redis.call('HGET', KEYS[1], 'status') == 'succeeded' then
+  if KEYS[3] and redis.call('HGET', KEYS[1], 'status') == 'succeeded' then
     return {cjson.encode(h), redis.call('GET', KEYS[3])}
   end
   return {cjson.encode(h)}
@@ -50,9 +41,12 @@ return {}
 _decode_fields = msgspec.json.Decoder(list[str]).decode
 
 
-async def _read(store: AsyncJobStore, job_id: str) -> bytes | None:
-    raw = await _READ_SCRIPT(store.r, 2, job_key(job_id), tombstone_key(job_id))
-    return raw.encode() if isinstance(raw, str) else raw
+async def _read(store: AsyncJobStore, job_id: str, *, with_result: bool = False) -> tuple[bytes | None, bytes | None]:
+    """The raw record (or "T" + tombstone, or None) and, when asked and succeeded, the result."""
+    keys = (job_key(job_id), tombstone_key(job_id), *((result_key(job_id),) if with_result else ()))
+    reply = await _READ(store.r, len(keys), *keys)
+    raw = reply[0] if reply else None
+    return (raw.encode() if isinstance(raw, str) else raw), (reply[1] if len(reply) > 1 else None)
 
 
 def view(record: JobRecord) -> JobView:
@@ -76,7 +70,8 @@ async def fetch(store: AsyncJobStore, job_id: str, *, owner: str) -> JobRecord:
     """The job of ``owner``; another tenant's job is "not found" exactly like an unknown id."""
     if not JOB_ID.match(job_id):
         raise JobNotFound(f"no job with id {job_id!r}")
-    return await _record(store, job_id, await _read(store, job_id), owner)
+    raw, _ = await _read(store, job_id)
+    return await _record(store, job_id, raw, owner)
 
 
 async def fetch_with_result(store: AsyncJobStore, job_id: str, *, owner: str) -> tuple[JobRecord, bytes | None]:
@@ -84,10 +79,8 @@ async def fetch_with_result(store: AsyncJobStore, job_id: str, *, owner: str) ->
     may be shown (a finished job's result is read before its owner is checked, never returned)."""
     if not JOB_ID.match(job_id):
         raise JobNotFound(f"no job with id {job_id!r}")
-    reply = await _READ_WITH_RESULT(store.r, 3, job_key(job_id), tombstone_key(job_id), result_key(job_id))
-    raw = reply[0] if reply else None
-    result = reply[1] if len(reply) > 1 else None
-    record = await _record(store, job_id, raw.encode() if isinstance(raw, str) else raw, owner)
+    raw, result = await _read(store, job_id, with_result=True)
+    record = await _record(store, job_id, raw, owner)
     return record, result if record.status == Status.SUCCEEDED else None
 
 
